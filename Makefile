@@ -1,0 +1,61 @@
+# Tasks for semlease. A fresh machine needs only python3 (3.11 or newer) and git: the first target run
+# creates .venv here and installs the package (editable) with its dev tools from PyPI.
+#
+#   make demo    index the sample repository fixtures/shop and resolve a few regions in it
+#   make test    run the test suite (PYTEST_ARGS='-k discover -x' to pass options)
+#   make lint    ruff + the import-linter layer contract from pyproject.toml
+#   make bench   run benchmarks/run.py (installs the 'bench' extra first; BENCH_ARGS='...' to pass options)
+#   make clean   remove .venv and tool caches
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+SEMLEASE := $(BIN)/semlease
+DEMO_REPO := fixtures/shop
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint bench clean
+
+help:
+	@sed -n '1,9p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+
+# The virtual environment. A failed creation (e.g. Debian without python3-venv) leaves nothing behind.
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "semlease needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0] + " (try: make PYTHON=python3.11 ...)")'
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "could not create $(VENV): on Debian/Ubuntu install the python3-venv package" >&2; exit 1; }
+
+# Reinstalled whenever pyproject.toml changes; the stamp is written only after a successful install.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet --editable '.[dev]'
+	@touch $@
+
+$(BENCH_STAMP): $(STAMP)
+	$(PIP) install --quiet --editable '.[dev,bench]'
+	@touch $@
+
+demo: $(STAMP)
+	$(SEMLEASE) index --repo $(DEMO_REPO)
+	$(SEMLEASE) resolve --repo $(DEMO_REPO) 'export create_invoice'
+	$(SEMLEASE) resolve --repo $(DEMO_REPO) 'fixture db'
+	$(SEMLEASE) radius --repo $(DEMO_REPO) 'export create_invoice'
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Both checks always run; the target fails if either does.
+lint: $(STAMP)
+	@status=0; \
+	echo "$(BIN)/ruff check src tests"; $(BIN)/ruff check src tests || status=1; \
+	echo "$(BIN)/lint-imports"; $(BIN)/lint-imports || status=1; \
+	exit $$status
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

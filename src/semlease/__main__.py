@@ -1,0 +1,3 @@
+from semlease.interfaces.cli import main
+
+main()

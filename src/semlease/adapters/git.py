@@ -1,0 +1,238 @@
+"""Thin wrappers around the ``git`` command line (one subprocess per call, no GitPython).
+
+Every function takes a folder and runs ``git -C <folder> ...``. Paths that git prints are decoded with
+``os.fsdecode`` (so a file name that is not valid UTF-8 keeps its bytes as surrogate escapes) and are
+relative to that folder, with forward slashes. Failures raise :class:`RepositoryError` with one line.
+
+"Not a git repository" is an answer, not an error, for :func:`find_worktree_root`, :func:`head_commit`,
+:func:`git_dir` and :func:`git_common_dir` (they return ``None``; so does a machine without git).
+:func:`list_files` and :func:`blob_ids` need a work tree and raise outside one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+from semlease.errors import RepositoryError
+
+__all__ = [
+    "blob_ids",
+    "find_worktree_root",
+    "git_common_dir",
+    "git_dir",
+    "hash_blob",
+    "head_commit",
+    "is_ignored",
+    "list_files",
+]
+
+# Variables that would point git somewhere other than the folder we pass with -C (set, for instance,
+# while a git hook runs). GIT_INDEX_FILE is kept on purpose: inside a hook it names the index being built.
+_REDIRECTING_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_NAMESPACE")
+
+# stderr fragments (LC_ALL=C) that mean "this folder is not inside a work tree" rather than a failure.
+_NOT_A_REPO = ("not a git repository", "must be run in a work tree", "this operation must be run")
+
+_GITLINK_MODE = "160000"
+
+
+class _GitMissing(Exception):
+    """The git executable cannot be started."""
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTING_ENV}
+    env["LC_ALL"] = "C"  # stable, English messages that we can recognise
+    env["GIT_OPTIONAL_LOCKS"] = "0"  # read-only commands must not take index.lock (parallel agents)
+    return env
+
+
+def _run(folder: Path, args: list[str]) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", "-C", os.fspath(folder), *args],
+            capture_output=True,
+            env=_env(),
+            check=False,
+        )
+    except FileNotFoundError as error:
+        raise _GitMissing() from error
+    except OSError as error:  # e.g. folder vanished, exec permission
+        raise RepositoryError(f"cannot run git in {folder}: {error.strerror or error}") from error
+
+
+def _first_line(stderr: bytes) -> str:
+    for line in stderr.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if line:
+            return line.removeprefix("fatal: ").removeprefix("error: ")
+    return "unknown error"
+
+
+def _is_not_a_repo(stderr: bytes) -> bool:
+    text = stderr.decode("utf-8", "replace").lower()
+    return any(fragment in text for fragment in _NOT_A_REPO)
+
+
+def _fail(folder: Path, what: str, result: subprocess.CompletedProcess[bytes]) -> RepositoryError:
+    return RepositoryError(f"git {what} failed in {folder}: {_first_line(result.stderr)}")
+
+
+def _check_folder(folder: Path) -> Path:
+    folder = Path(folder)
+    if not folder.exists():
+        raise RepositoryError(f"repository path does not exist: {folder}")
+    return folder if folder.is_dir() else folder.parent
+
+
+def _single_path(folder: Path, args: list[str]) -> Path | None:
+    """Run a rev-parse that prints one path; None outside a repository or without git."""
+    folder = _check_folder(folder)
+    try:
+        result = _run(folder, args)
+    except _GitMissing:
+        return None
+    if result.returncode != 0:
+        if _is_not_a_repo(result.stderr):
+            return None
+        raise _fail(folder, " ".join(args), result)
+    text = os.fsdecode(result.stdout.rstrip(b"\n"))
+    if not text:
+        return None
+    path = Path(text)
+    if not path.is_absolute():
+        path = folder / path
+    return Path(os.path.abspath(path))
+
+
+def find_worktree_root(path: Path | str) -> Path | None:
+    """The top folder of the git work tree that holds ``path``; None outside one (or in a bare repo)."""
+    return _single_path(Path(path), ["rev-parse", "--show-toplevel"])
+
+
+def git_dir(root: Path | str) -> Path | None:
+    """Absolute path of this work tree's git directory (``.git``, or ``.git/worktrees/<name>``)."""
+    return _single_path(Path(root), ["rev-parse", "--absolute-git-dir"])
+
+
+def git_common_dir(root: Path | str) -> Path | None:
+    """Absolute path of the git directory shared by all linked work trees (the main ``.git``)."""
+    return _single_path(Path(root), ["rev-parse", "--git-common-dir"])
+
+
+def head_commit(root: Path | str) -> str | None:
+    """Full hash of HEAD; None when the repository has no commit yet or ``root`` is not in git."""
+    folder = _check_folder(Path(root))
+    try:
+        result = _run(folder, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
+    except _GitMissing:
+        return None
+    if result.returncode == 0:
+        return result.stdout.decode("ascii").strip() or None
+    if result.returncode == 1 or _is_not_a_repo(result.stderr):
+        return None  # --verify --quiet exits 1 without a message when HEAD does not resolve
+    raise _fail(folder, "rev-parse HEAD", result)
+
+
+def _require_repo(folder: Path, args: list[str], what: str) -> bytes:
+    folder = _check_folder(folder)
+    try:
+        result = _run(folder, args)
+    except _GitMissing as error:
+        raise RepositoryError("git is not installed (no 'git' on PATH)") from error
+    if result.returncode != 0:
+        if _is_not_a_repo(result.stderr):
+            raise RepositoryError(f"not inside a git work tree: {folder}")
+        raise _fail(folder, what, result)
+    return result.stdout
+
+
+def list_files(root: Path | str) -> list[str]:
+    """Tracked files plus untracked files that are not ignored, relative to ``root``, sorted.
+
+    Entries that no longer exist on disk (deleted but still tracked) are dropped; so are submodules
+    (gitlinks), nested repositories and sparse-directory entries, which git reports as folders. A
+    symbolic link is kept as an entry (even a dangling one): deciding what it points to is the caller's job.
+    """
+    folder = Path(root)
+    out = _require_repo(folder, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], "ls-files")
+    folder = _check_folder(folder)
+    seen: set[str] = set()
+    files: list[str] = []
+    for raw in out.split(b"\0"):
+        if not raw or raw.endswith(b"/"):  # nested repository / sparse directory
+            continue
+        rel = os.fsdecode(raw)
+        if rel in seen:  # unmerged paths appear once per stage
+            continue
+        seen.add(rel)
+        full = os.path.join(folder, rel)
+        if not os.path.lexists(full):
+            continue
+        if os.path.isdir(full) and not os.path.islink(full):  # submodule checkout (gitlink)
+            continue
+        files.append(rel)
+    files.sort()
+    return files
+
+
+def is_ignored(root: Path | str, path: str = ".") -> bool:
+    """Whether git's ignore rules exclude ``path`` (relative to ``root``; ``"."`` = ``root`` itself).
+
+    Used to notice a folder that sits inside a work tree but is ignored by it (a downloaded corpus, say),
+    where ``git ls-files`` would list nothing. Must be called inside a work tree, below its top.
+    """
+    folder = _check_folder(Path(root))
+    try:
+        result = _run(folder, ["check-ignore", "--quiet", "--", path])
+    except _GitMissing as error:
+        raise RepositoryError("git is not installed (no 'git' on PATH)") from error
+    if result.returncode in (0, 1):
+        return result.returncode == 0
+    if _is_not_a_repo(result.stderr):
+        raise RepositoryError(f"not inside a git work tree: {folder}")
+    raise _fail(folder, "check-ignore", result)
+
+
+def blob_ids(root: Path | str) -> dict[str, str]:
+    """Path (relative to ``root``) -> blob id recorded in the index, for tracked files.
+
+    These are the *staged* contents: a file modified in the work tree since ``git add`` no longer has
+    this id (compare with :func:`hash_blob` of its bytes). Submodules are left out (their id names a
+    commit, not a blob) and so are unmerged paths (no single blob describes them).
+    """
+    out = _require_repo(Path(root), ["ls-files", "-s", "-z"], "ls-files -s")
+    ids: dict[str, str] = {}
+    conflicted: set[str] = set()
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        meta, _, raw_path = record.partition(b"\t")
+        parts = meta.split()
+        if len(parts) != 3:
+            continue
+        mode, sha, stage = (p.decode("ascii") for p in parts)
+        path = os.fsdecode(raw_path)
+        if stage != "0":
+            conflicted.add(path)
+            continue
+        if mode == _GITLINK_MODE:
+            continue
+        ids[path] = sha
+    for path in conflicted:
+        ids.pop(path, None)
+    return ids
+
+
+def hash_blob(data: bytes, *, algorithm: str = "sha1") -> str:
+    """The id git gives ``data`` as a blob (``git hash-object``), without running git.
+
+    ``algorithm`` is ``"sha1"`` (the default object format) or ``"sha256"``.
+    """
+    digest = hashlib.new(algorithm)
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest()

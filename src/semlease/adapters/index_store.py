@@ -1,0 +1,277 @@
+"""The stored index: per-file facts (the extraction cache) and the linked graph, in one SQLite file.
+
+A one-shot command (``semlease resolve``) must not load the whole graph: :class:`StoredGraph` answers the
+resolver's questions (:class:`semlease.domain.graph.GraphReader`) with indexed queries, so resolving in a
+tree the size of the standard library reads a few hundred rows.
+
+The index is derived data. Its schema is versioned; a file written by another version is dropped and
+rebuilt, never migrated. Every write is one transaction, so an interrupted ``index`` leaves the previous
+index intact.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from semlease.domain.facts import FileFacts
+from semlease.domain.graph import Edge, Node, SymbolGraph, Unresolved
+from semlease.errors import IndexError_
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, language TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, line_count INTEGER NOT NULL, syntax_errors INTEGER NOT NULL,
+    notes TEXT NOT NULL, facts BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL, qualname TEXT NOT NULL,
+    name TEXT NOT NULL, start_line INTEGER, end_line INTEGER, contract_start INTEGER,
+    contract_end INTEGER, signature TEXT, parent TEXT, fixture_name TEXT, language TEXT,
+    test_support INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS nodes_name ON nodes(name);
+CREATE INDEX IF NOT EXISTS nodes_fixture ON nodes(fixture_name);
+CREATE INDEX IF NOT EXISTS nodes_qualname ON nodes(qualname);
+CREATE INDEX IF NOT EXISTS nodes_path ON nodes(path);
+CREATE TABLE IF NOT EXISTS edges (src TEXT NOT NULL, dst TEXT NOT NULL, kind TEXT NOT NULL,
+    how TEXT NOT NULL, line INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS edges_src ON edges(src, kind);
+CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst, kind);
+CREATE TABLE IF NOT EXISTS dotted (name TEXT NOT NULL, id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS dotted_name ON dotted(name);
+CREATE TABLE IF NOT EXISTS unresolved (path TEXT NOT NULL, line INTEGER NOT NULL, scope TEXT NOT NULL,
+    text TEXT NOT NULL, reason TEXT NOT NULL);
+"""
+
+_NODE_COLUMNS = ("id, kind, path, qualname, start_line, end_line, contract_start, contract_end, "
+                 "signature, parent, fixture_name, language, test_support")
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What the index remembers of a file to tell whether it changed."""
+
+    path: str
+    language: str
+    digest: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedFile:
+    state: FileState
+    facts: FileFacts
+
+
+class IndexStore:
+    """Owns one index file. Open with :meth:`open`; use as a context manager."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+
+    @classmethod
+    def open(cls, path: Path) -> IndexStore:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA_VERSION):
+                # Derived data from another version: rebuild rather than migrate.
+                conn.close()
+                path.unlink()
+                for suffix in ("-wal", "-shm"):
+                    Path(str(path) + suffix).unlink(missing_ok=True)
+                conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except (sqlite3.Error, OSError) as exc:
+            raise IndexError_(f"cannot open the index at {path}: {exc}") from None
+        return cls(path, conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> IndexStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ meta
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def is_built(self) -> bool:
+        return self.meta("built_at") is not None
+
+    # ------------------------------------------------------------------ the extraction cache
+    def file_states(self) -> dict[str, FileState]:
+        rows = self.conn.execute("SELECT path, language, digest, size, mtime_ns FROM files")
+        return {r[0]: FileState(*r) for r in rows}
+
+    def load_facts(self, paths: Iterable[str] | None = None) -> dict[str, FileFacts]:
+        if paths is None:
+            rows = self.conn.execute("SELECT path, facts FROM files")
+            return {p: pickle.loads(blob) for p, blob in rows}
+        out: dict[str, FileFacts] = {}
+        for p in paths:
+            row = self.conn.execute("SELECT facts FROM files WHERE path=?", (p,)).fetchone()
+            if row:
+                out[p] = pickle.loads(row[0])
+        return out
+
+    # ------------------------------------------------------------------ writing
+    def save(self, *, meta: dict[str, str], changed: Iterable[ExtractedFile], touched: Iterable[FileState],
+             removed: Iterable[str], skipped: Iterable[tuple[str, str]], graph: SymbolGraph | None) -> None:
+        """Write one refresh atomically: changed files' facts, new stat data, and the linked graph."""
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            c.executemany("DELETE FROM files WHERE path=?", ((p,) for p in removed))
+            c.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?)",
+                ((e.state.path, e.state.language, e.state.digest, e.state.size, e.state.mtime_ns,
+                  e.facts.line_count, len(e.facts.syntax_errors), "\n".join(e.facts.notes),
+                  pickle.dumps(e.facts, protocol=pickle.HIGHEST_PROTOCOL)) for e in changed))
+            c.executemany("UPDATE files SET size=?, mtime_ns=? WHERE path=?",
+                          ((s.size, s.mtime_ns, s.path) for s in touched))
+            c.execute("DELETE FROM skipped")
+            c.executemany("INSERT OR REPLACE INTO skipped VALUES (?,?)", skipped)
+            if graph is not None:
+                for table in ("nodes", "edges", "dotted", "unresolved"):
+                    c.execute(f"DELETE FROM {table}")
+                c.executemany(f"INSERT OR REPLACE INTO nodes ({_NODE_COLUMNS}, name) "
+                              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                              (_node_row(n) + (n.name,) for n in graph.iter_nodes()))
+                c.executemany("INSERT INTO edges VALUES (?,?,?,?,?)",
+                              ((e.src, e.dst, e.kind, e.how, e.line) for e in graph.all_edges()))
+                c.executemany("INSERT INTO dotted VALUES (?,?)", graph.dotted_items())
+                c.executemany("INSERT INTO unresolved VALUES (?,?,?,?,?)",
+                              ((u.path, u.line, u.scope, u.text, u.reason) for u in graph.unresolved))
+            c.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", meta.items())
+            c.execute("COMMIT")
+        except BaseException:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            raise
+
+    # ------------------------------------------------------------------ reading
+    def counts(self) -> dict[str, int]:
+        q = self.conn.execute
+        out = {
+            "files": q("SELECT count(*) FROM files").fetchone()[0],
+            "nodes": q("SELECT count(*) FROM nodes").fetchone()[0],
+            "edges": q("SELECT count(*) FROM edges").fetchone()[0],
+            "unresolved": q("SELECT count(*) FROM unresolved").fetchone()[0],
+            "skipped": q("SELECT count(*) FROM skipped").fetchone()[0],
+            "files_with_syntax_errors": q("SELECT count(*) FROM files WHERE syntax_errors>0").fetchone()[0],
+        }
+        for kind, n in q("SELECT kind, count(*) FROM nodes GROUP BY kind"):
+            out[f"nodes.{kind}"] = n
+        for kind, n in q("SELECT kind, count(*) FROM edges GROUP BY kind"):
+            out[f"edges.{kind}"] = n
+        return out
+
+    def skipped(self) -> list[tuple[str, str]]:
+        return list(self.conn.execute("SELECT path, reason FROM skipped ORDER BY path"))
+
+    def files_with_syntax_errors(self) -> list[tuple[str, int]]:
+        return list(self.conn.execute(
+            "SELECT path, syntax_errors FROM files WHERE syntax_errors>0 ORDER BY path"))
+
+    def unresolved(self, limit: int | None = None) -> list[Unresolved]:
+        sql = "SELECT path, line, scope, text, reason FROM unresolved ORDER BY path, line"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [Unresolved(*r) for r in self.conn.execute(sql)]
+
+    def graph(self) -> StoredGraph:
+        return StoredGraph(self.conn)
+
+
+class StoredGraph:
+    """A :class:`GraphReader` over the stored index, reading only what is asked for."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._nodes: dict[str, Node | None] = {}
+
+    def node(self, node_id: str) -> Node | None:
+        if node_id not in self._nodes:
+            row = self.conn.execute(f"SELECT {_NODE_COLUMNS} FROM nodes WHERE id=?", (node_id,)).fetchone()
+            self._nodes[node_id] = _row_node(row) if row else None
+        return self._nodes[node_id]
+
+    def _edges(self, column: str, node_id: str, kinds: Collection[str] | None) -> list[Edge]:
+        sql = f"SELECT src, dst, kind, how, line FROM edges WHERE {column}=?"
+        args: list[object] = [node_id]
+        if kinds is not None:
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+            args += list(kinds)
+        return [Edge(*r) for r in self.conn.execute(sql, args)]
+
+    def out_edges(self, node_id: str, kinds: Collection[str] | None = None) -> list[Edge]:
+        return self._edges("src", node_id, kinds)
+
+    def in_edges(self, node_id: str, kinds: Collection[str] | None = None) -> list[Edge]:
+        return self._edges("dst", node_id, kinds)
+
+    def _select(self, where: str, args: tuple) -> list[Node]:
+        rows = self.conn.execute(f"SELECT {_NODE_COLUMNS} FROM nodes WHERE {where} ORDER BY id", args)
+        nodes = [_row_node(r) for r in rows]
+        for n in nodes:
+            self._nodes[n.id] = n
+        return nodes
+
+    def nodes_named(self, name: str) -> list[Node]:
+        return self._select("(name=? AND kind!='file') OR fixture_name=?", (name, name))
+
+    def nodes_with_qualname(self, qualname: str) -> list[Node]:
+        return self._select("qualname=? AND kind!='file'", (qualname,))
+
+    def nodes_in_file(self, path: str) -> list[Node]:
+        return self._select("path=?", (path,))
+
+    def lookup_dotted(self, dotted: str) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT id FROM dotted WHERE name=?", (dotted,))]
+
+    def iter_nodes(self, kinds: Collection[str] | None = None) -> Iterator[Node]:
+        sql = f"SELECT {_NODE_COLUMNS} FROM nodes"
+        args: tuple = ()
+        if kinds is not None:
+            sql += f" WHERE kind IN ({','.join('?' * len(kinds))})"
+            args = tuple(kinds)
+        for row in self.conn.execute(sql + " ORDER BY id", args):
+            yield _row_node(row)
+
+    def names(self, kinds: Collection[str] | None = None) -> list[str]:
+        """Distinct short names, for suggesting the closest ones to an unknown name."""
+        sql = "SELECT DISTINCT name FROM nodes"
+        args: tuple = ()
+        if kinds is not None:
+            sql += f" WHERE kind IN ({','.join('?' * len(kinds))})"
+            args = tuple(kinds)
+        return [r[0] for r in self.conn.execute(sql, args)]
+
+
+def _node_row(n: Node) -> tuple:
+    return (n.id, n.kind, n.path, n.qualname, n.start_line, n.end_line, n.contract_start, n.contract_end,
+            n.signature, n.parent, n.fixture_name, n.language, int(n.test_support))
+
+
+def _row_node(r: tuple) -> Node:
+    return Node(id=r[0], kind=r[1], path=r[2], qualname=r[3], start_line=r[4], end_line=r[5],
+                contract_start=r[6], contract_end=r[7], signature=r[8], parent=r[9], fixture_name=r[10],
+                language=r[11], test_support=bool(r[12]))

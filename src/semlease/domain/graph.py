@@ -1,0 +1,217 @@
+"""The symbol graph: nodes are files and definitions, edges say how one uses another.
+
+Ids are stable and readable: a file's id is its repository-relative path (``src/billing/invoice.py``), a
+definition's id is ``path::qualname`` (``src/billing/invoice.py::Invoice.total``).
+
+Two things hold a graph: :class:`SymbolGraph`, a networkx multigraph built by the linker, and the stored
+index (adapters) which answers the same questions from SQLite without loading everything. Services only
+use the :class:`GraphReader` protocol, so a one-shot command reads a handful of rows while the indexer
+and tests work on the in-memory graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import networkx as nx
+
+# Node kinds
+FILE = "file"
+FUNCTION = "function"
+CLASS = "class"
+METHOD = "method"
+CONSTANT = "constant"
+TEST = "test"  # a test function, test method or test class
+FIXTURE = "fixture"
+
+DEFINITION_KINDS = frozenset({FUNCTION, CLASS, METHOD, CONSTANT, TEST, FIXTURE})
+
+# Edge kinds
+CONTAINS = "contains"  # file -> top-level definition, class -> method, function -> nested function
+IMPORTS = "imports"  # importer (file, or the function holding the import) -> imported file or definition
+REFERENCES = "references"  # user -> used (names, attribute chains, annotations, bases, decorators, defaults)
+CALLS = "calls"  # caller -> called function, method or class
+COVERS = "covers"  # test -> the non-test definition it exercises directly
+USES_FIXTURE = "uses_fixture"  # test or fixture -> the fixture definition its request binds to
+REEXPORTS = "reexports"  # module -> definition it makes importable under its own name
+
+EDGE_KINDS = (CONTAINS, IMPORTS, REFERENCES, CALLS, COVERS, USES_FIXTURE, REEXPORTS)
+# Edges along which a change to the target can break the source.
+USE_KINDS = frozenset({IMPORTS, REFERENCES, CALLS, COVERS, USES_FIXTURE, REEXPORTS})
+
+
+def symbol_id(path: str, qualname: str) -> str:
+    return f"{path}::{qualname}"
+
+
+def split_id(node_id: str) -> tuple[str, str]:
+    """``path::qualname`` -> (path, qualname); a file id gives (path, "")."""
+    path, _, qualname = node_id.partition("::")
+    return path, qualname
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str
+    kind: str
+    path: str
+    qualname: str  # "" for a file
+    start_line: int
+    end_line: int
+    contract_start: int = 0  # contract span (signature lines); 0 when none
+    contract_end: int = 0
+    signature: str = ""
+    parent: str | None = None  # id of the containing definition or file
+    fixture_name: str | None = None  # the name tests request, for fixtures
+    language: str = ""
+    test_support: bool = False  # lives in test code (a test file, conftest, a tests/ folder)
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rpartition(".")[2] if self.qualname else self.path.rpartition("/")[2]
+
+    @property
+    def is_test(self) -> bool:
+        return self.kind == TEST
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.kind}, l. {self.start_line}-{self.end_line})"
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    src: str
+    dst: str
+    kind: str
+    how: str = ""  # how the linker found it, e.g. "call billing.create_invoice via import billing"
+    line: int = 0  # where in src's file the use is written
+
+    def __str__(self) -> str:
+        return f"{self.src} -{self.kind}-> {self.dst} (l. {self.line}: {self.how})"
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A use the linker could not bind inside the repository; kept, never guessed."""
+
+    path: str
+    line: int
+    scope: str  # id of the definition (or file) holding the use
+    text: str  # the import or the dotted name as written
+    reason: str  # "module not in repository", "name not defined in module", ...
+
+
+class GraphReader(Protocol):
+    """The questions the resolver asks of a graph."""
+
+    def node(self, node_id: str) -> Node | None: ...
+
+    def out_edges(self, node_id: str, kinds: Collection[str] | None = None) -> list[Edge]: ...
+
+    def in_edges(self, node_id: str, kinds: Collection[str] | None = None) -> list[Edge]: ...
+
+    def nodes_named(self, name: str) -> list[Node]:
+        """Definitions whose last qualname part is ``name`` (and, for fixtures, whose fixture name is)."""
+        ...
+
+    def nodes_with_qualname(self, qualname: str) -> list[Node]: ...
+
+    def nodes_in_file(self, path: str) -> list[Node]: ...
+
+    def lookup_dotted(self, dotted: str) -> list[str]:
+        """Node ids importable as ``dotted`` (module path + name, re-exports included)."""
+        ...
+
+    def iter_nodes(self, kinds: Collection[str] | None = None) -> Iterator[Node]: ...
+
+    def names(self, kinds: Collection[str] | None = None) -> list[str]:
+        """Distinct short names of the nodes of these kinds, for suggesting the closest to a typo."""
+        ...
+
+
+class SymbolGraph:
+    """The in-memory graph, a networkx MultiDiGraph keyed by edge kind, plus name indexes."""
+
+    def __init__(self) -> None:
+        self.g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._by_name: dict[str, list[str]] = {}
+        self._by_qualname: dict[str, list[str]] = {}
+        self._by_file: dict[str, list[str]] = {}
+        self._dotted: dict[str, list[str]] = {}
+        self.unresolved: list[Unresolved] = []
+
+    # -- building -------------------------------------------------------------------------------
+    def add_node(self, node: Node) -> None:
+        self.g.add_node(node.id, data=node)
+        self._by_file.setdefault(node.path, []).append(node.id)
+        if node.kind != FILE:
+            self._by_name.setdefault(node.name, []).append(node.id)
+            self._by_qualname.setdefault(node.qualname, []).append(node.id)
+            if node.fixture_name and node.fixture_name != node.name:
+                self._by_name.setdefault(node.fixture_name, []).append(node.id)
+
+    def add_edge(self, edge: Edge) -> None:
+        """Keep one edge per (src, dst, kind): the first occurrence explains it best."""
+        if edge.src == edge.dst or self.g.has_edge(edge.src, edge.dst, key=edge.kind):
+            return
+        self.g.add_edge(edge.src, edge.dst, key=edge.kind, data=edge)
+
+    def add_dotted(self, dotted: str, node_id: str) -> None:
+        ids = self._dotted.setdefault(dotted, [])
+        if node_id not in ids:
+            ids.append(node_id)
+
+    # -- reading (GraphReader) --------------------------------------------------------------------
+    def node(self, node_id: str) -> Node | None:
+        attrs = self.g.nodes.get(node_id)
+        return attrs["data"] if attrs else None
+
+    def out_edges(self, node_id: str, kinds: Collection[str] | None = None) -> list[Edge]:
+        if node_id not in self.g:
+            return []
+        return [d["data"] for _, _, k, d in self.g.out_edges(node_id, keys=True, data=True)
+                if kinds is None or k in kinds]
+
+    def in_edges(self, node_id: str, kinds: Collection[str] | None = None) -> list[Edge]:
+        if node_id not in self.g:
+            return []
+        return [d["data"] for _, _, k, d in self.g.in_edges(node_id, keys=True, data=True)
+                if kinds is None or k in kinds]
+
+    def nodes_named(self, name: str) -> list[Node]:
+        return [self.g.nodes[i]["data"] for i in self._by_name.get(name, ())]
+
+    def nodes_with_qualname(self, qualname: str) -> list[Node]:
+        return [self.g.nodes[i]["data"] for i in self._by_qualname.get(qualname, ())]
+
+    def nodes_in_file(self, path: str) -> list[Node]:
+        return [self.g.nodes[i]["data"] for i in self._by_file.get(path, ())]
+
+    def lookup_dotted(self, dotted: str) -> list[str]:
+        return list(self._dotted.get(dotted, ()))
+
+    def iter_nodes(self, kinds: Collection[str] | None = None) -> Iterator[Node]:
+        for _, attrs in self.g.nodes(data=True):
+            node = attrs["data"]
+            if kinds is None or node.kind in kinds:
+                yield node
+
+    def names(self, kinds: Collection[str] | None = None) -> list[str]:
+        return sorted({n.name for n in self.iter_nodes(kinds)})
+
+    # -- bulk access for storage -----------------------------------------------------------------
+    def all_edges(self) -> Iterable[Edge]:
+        return (d["data"] for _, _, d in self.g.edges(data=True))
+
+    def dotted_items(self) -> Iterable[tuple[str, str]]:
+        return ((dotted, i) for dotted, ids in self._dotted.items() for i in ids)
+
+    @property
+    def node_count(self) -> int:
+        return self.g.number_of_nodes()
+
+    @property
+    def edge_count(self) -> int:
+        return self.g.number_of_edges()

@@ -1,0 +1,250 @@
+"""The command line: argument parsing, rendering, exit codes. All analysis lives in services.
+
+Exit codes: 0 done; 2 bad input (one line on stderr, no traceback unless --debug); 70 internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from semlease.adapters.discover import resolve_repo
+from semlease.adapters.index_store import IndexStore
+from semlease.domain.footprint import ROLES, Footprint, Radius
+from semlease.domain.regions import parse_region
+from semlease.errors import SemleaseError
+from semlease.services.catalog import LIST_KINDS, list_regions
+from semlease.services.indexer import IndexReport, build_index
+from semlease.services.resolve import DEFAULT_RADIUS_DEPTH, Resolver
+
+app = typer.Typer(
+    name="semlease",
+    help="Lease regions of meaning (exports, tests, fixtures, files) so many agents can share a repository.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+RepoOpt = Annotated[Optional[str], typer.Option("--repo", help="Repository folder (default: the enclosing "
+                                                "git work tree, else the current folder).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
+_DEBUG = False
+EXIT_INTERNAL = 70
+
+
+# ---------------------------------------------------------------------------------------- plumbing
+def _progress_printer(quiet: bool):
+    """A rich progress bar on stderr for long indexing, only when stderr is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None, _nullcontext()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), transient=True, console=_stderr_console())
+    task = progress.add_task("indexing", total=None, visible=False)
+
+    def update(done: int, total: int) -> None:
+        if total >= 200:  # short runs are over before a bar could help
+            progress.update(task, completed=done, total=total, visible=True)
+
+    return update, progress
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@contextmanager
+def _nullcontext() -> Iterator[None]:
+    yield None
+
+
+def _refresh(root: Path, quiet: bool, force: bool = False) -> IndexReport:
+    update, ctx = _progress_printer(quiet)
+    with ctx:
+        return build_index(root, progress=update, force=force)
+
+
+@contextmanager
+def _resolver(repo: str | None, quiet: bool = True) -> Iterator[tuple[Resolver, IndexReport]]:
+    root = resolve_repo(repo)
+    report = _refresh(root, quiet)
+    with IndexStore.open(Path(report.index_path)) as store:
+        yield Resolver(store.graph(), head=report.head), report
+
+
+def _print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2) + "\n")
+
+
+# ---------------------------------------------------------------------------------------- commands
+@app.command()
+def index(repo: RepoOpt = None, json_out: JsonOpt = False, quiet: QuietOpt = False,
+          force: Annotated[bool, typer.Option("--force", help="Re-extract every file.")] = False,
+          show_unresolved: Annotated[int, typer.Option(
+              "--show-unresolved", metavar="N", help="Also list the first N unresolved uses.")] = 0) -> None:
+    """Build or refresh the index and print what it holds."""
+    root = resolve_repo(repo)
+    report = _refresh(root, quiet, force=force)
+    unresolved = []
+    if show_unresolved:
+        with IndexStore.open(Path(report.index_path)) as store:
+            unresolved = store.unresolved(limit=show_unresolved)
+    if json_out:
+        _print_json({
+            "root": report.root, "index": report.index_path, "head": report.head,
+            "up_to_date": report.up_to_date, "files": report.files, "extracted": report.extracted,
+            "reused": report.reused, "removed": report.removed, "seconds": round(report.seconds, 3),
+            "counts": report.counts,
+            "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
+            "syntax_errors": [{"path": p, "errors": n} for p, n in report.syntax_error_files],
+            "unresolved": [_unresolved_json(u) for u in unresolved],
+        })
+        return
+    c = report.counts
+    state = "up to date" if report.up_to_date else f"{report.extracted} extracted, {report.reused} reused"
+    print(f"indexed {report.files} files in {report.seconds:.2f}s ({state}"
+          + (f", {report.removed} removed" if report.removed else "") + ")")
+    kinds = ", ".join(f"{c.get('nodes.' + k, 0)} {k}{'es' if k.endswith('s') else 's'}" for k in
+                      ("function", "class", "method", "constant", "test", "fixture"))
+    print(f"  nodes: {c.get('nodes', 0)} ({kinds})")
+    edges = ", ".join(f"{c[k]} {k.partition('.')[2]}" for k in sorted(c) if k.startswith("edges."))
+    print(f"  edges: {c.get('edges', 0)} ({edges})")
+    print(f"  unresolved uses: {c.get('unresolved', 0)} (outside the repository or not bound; "
+          "see --show-unresolved N)")
+    if report.syntax_error_files:
+        print(f"  files with syntax errors (indexed as far as the parser recovered): "
+              f"{len(report.syntax_error_files)}")
+        for path, n in report.syntax_error_files[:20]:
+            print(f"    {path} ({n} error lines)")
+    if report.skipped:
+        print(f"  skipped: {len(report.skipped)}")
+        for path, reason in report.skipped[:20]:
+            print(f"    {path}: {reason}")
+    for u in unresolved:
+        print(f"  unresolved {u.path}:{u.line} {u.text}  ({u.reason})")
+    print(f"  index: {report.index_path}" + (f"  head: {report.head[:12]}" if report.head else ""))
+
+
+def _unresolved_json(u) -> dict:
+    return {"path": u.path, "line": u.line, "scope": u.scope, "text": u.text, "reason": u.reason}
+
+
+@app.command("list")
+def list_(kind: Annotated[Optional[str], typer.Argument(
+              help="One of: " + ", ".join(LIST_KINDS) + " (default: all but symbol).")] = None,
+          match: Annotated[Optional[str], typer.Option("--match", help="Keep regions containing TEXT.")] = None,
+          repo: RepoOpt = None, json_out: JsonOpt = False) -> None:
+    """List the regions one can lease, as the text to type."""
+    if kind is not None and kind not in LIST_KINDS:
+        raise SemleaseError(f"unknown kind {kind!r}: expected one of {', '.join(LIST_KINDS)}")
+    kinds = (kind,) if kind else ("export", "fixture", "test", "file")
+    with _resolver(repo) as (resolver, _):
+        items = list_regions(resolver.graph, kinds, match)
+    if json_out:
+        _print_json({"kind": kind, "match": match, "regions": [i.to_json() for i in items]})
+        return
+    for i in items:
+        print(f"{i.region:<60} {i.path}:{i.line}")
+    if not items:
+        print("no regions match", file=sys.stderr)
+
+
+@app.command()
+def resolve(region: Annotated[str, typer.Argument(help="e.g. 'export create_invoice', 'fixture db'.")],
+            repo: RepoOpt = None, json_out: JsonOpt = False) -> None:
+    """Print a region's footprint: definition, contract, dependencies, dependents, tests, fixtures."""
+    parsed = parse_region(region)
+    with _resolver(repo) as (resolver, _):
+        fp = resolver.footprint(parsed)
+    if json_out:
+        _print_json(_footprint_json(fp))
+    else:
+        _print_footprint(fp)
+
+
+@app.command()
+def radius(region: Annotated[str, typer.Argument(help="e.g. 'export create_invoice'.")],
+           repo: RepoOpt = None,
+           depth: Annotated[int, typer.Option("--depth", help="How many hops of dependents to follow "
+                                              "(0: no limit).", min=0)] = DEFAULT_RADIUS_DEPTH,
+           json_out: JsonOpt = False) -> None:
+    """Print a region's blast radius: its transitive dependents, nearest first, and the tests reached."""
+    parsed = parse_region(region)
+    with _resolver(repo) as (resolver, _):
+        rad = resolver.radius(parsed, depth=depth or None)
+    if json_out:
+        _print_json(rad.model_dump())
+    else:
+        _print_radius(rad)
+
+
+# ---------------------------------------------------------------------------------------- rendering
+def _footprint_json(fp: Footprint) -> dict:
+    return {"region": fp.region, "kind": fp.kind, "head": fp.head,
+            "footprint": {role: [e.model_dump(exclude_none=True) for e in fp.role(role)] for role in ROLES}}
+
+
+def _print_footprint(fp: Footprint) -> None:
+    print(f"{fp.region}" + (f"  (head {fp.head[:12]})" if fp.head else ""))
+    for role in ROLES:
+        entries = fp.role(role)
+        print(f"{role} ({len(entries)})")
+        for e in entries:
+            print(f"  {e}")
+    print(f"files: {len(fp.files())}")
+
+
+def _print_radius(rad: Radius) -> None:
+    limit = "no limit" if rad.depth is None else f"depth {rad.depth}"
+    print(f"{rad.region}: {len(rad.dependents)} dependents in {len(rad.files)} files, "
+          f"{len(rad.tests)} tests ({limit})")
+    for d in rad.dependents:
+        print(f"  {d.distance}  {d.id}  [{d.kind}]  {d.path}:{d.start_line}  <- {d.via}")
+    if rad.tests:
+        print("tests:")
+        for t in rad.tests:
+            print(f"  {t}")
+
+
+# ---------------------------------------------------------------------------------------- entry point
+def main(argv: list[str] | None = None) -> None:
+    global _DEBUG
+    args = list(sys.argv[1:] if argv is None else argv)
+    _DEBUG = "--debug" in args or os.environ.get("SEMLEASE_DEBUG") == "1"
+    args = [a for a in args if a != "--debug"]
+    try:
+        app(args=args, prog_name="semlease", standalone_mode=False)
+    except SemleaseError as exc:
+        if _DEBUG:
+            raise
+        print(f"semlease: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        print("semlease: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if _DEBUG:
+            raise
+        print(f"semlease: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        sys.exit(EXIT_INTERNAL)
+

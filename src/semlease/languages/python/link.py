@@ -1,0 +1,522 @@
+"""Cross-file linking for Python: bind every import, reference and fixture request to a definition.
+
+Module names come from the folders the files live in. A *root* is a folder imports are written from: the
+repository itself, ``src/``-style folders, and any top folder that holds packages without being one. A
+file can be reached by several names (``src.billing.invoice`` and ``billing.invoice``): all are kept.
+Relative imports are resolved by path, so they never depend on guessing a root.
+
+Values met while resolving are modules (a ``.py`` file or a folder, namespace packages included) or
+definitions. An attribute of a package is first looked up in its ``__init__.py`` (following its own
+imports, star imports and ``__all__``), then as a submodule. A name that cannot be bound inside the
+repository is recorded in ``graph.unresolved`` with the reason, never guessed.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from semlease.domain import facts as F
+from semlease.domain import graph as G
+from semlease.domain.facts import Definition, FileFacts, Import, Reference
+
+_MOD = "mod"
+_SYM = "sym"
+Value = tuple[str, str]  # (_MOD, file path or folder) | (_SYM, node id)
+
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
+_ROOT_NAMES = ("src", "lib", "python", "Lib")
+_MAX_ROOT_DEPTH = 2
+
+
+def link_python(facts: Mapping[str, FileFacts], graph: G.SymbolGraph) -> None:
+    PythonLinker(facts, graph).link()
+
+
+def is_test_support_path(path: str) -> bool:
+    """Test code by pytest's conventions: test files, conftest.py, anything under a tests/ folder."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
+            or any(p in _TEST_DIRS for p in parts[:-1]))
+
+
+@dataclass
+class _FileScope:
+    """Per-file lookup tables built once before linking."""
+
+    facts: FileFacts
+    defs: dict[str, Definition]  # qualname -> definition
+    module_imports: dict[str, Import]  # bound name -> last module-level import binding it
+    scoped_imports: dict[tuple[str, str], Import]  # (scope qualname, bound name) -> import
+    star_imports: list[Import]
+
+
+class PythonLinker:
+    def __init__(self, facts: Mapping[str, FileFacts], graph: G.SymbolGraph) -> None:
+        self.facts = {p: f for p, f in facts.items() if f.language == "python"}
+        self.graph = graph
+        self.files: set[str] = set(self.facts)
+        self.dirs: set[str] = set()
+        self.package_dirs: set[str] = set()
+        self.modmap: dict[str, str] = {}  # dotted module name -> file path or folder
+        self.module_names: dict[str, list[str]] = {}  # file path or folder -> its dotted names
+        self.scopes: dict[str, _FileScope] = {}
+        self._export_cache: dict[tuple[str, str], Value | None] = {}
+        self._bases_cache: dict[str, list[str]] = {}
+
+    # ---------------------------------------------------------------- driver
+    def link(self) -> None:
+        self._build_module_map()
+        self._build_scopes()
+        self._add_nodes()
+        self._link_imports()
+        self._link_references()
+        self._link_fixtures()
+        self._link_covers()
+        self._add_dotted_names()
+
+    # ---------------------------------------------------------------- modules
+    def _build_module_map(self) -> None:
+        for path in self.files:
+            d = posixpath.dirname(path)
+            if path.endswith("/__init__.py") or path == "__init__.py":
+                self.package_dirs.add(d)
+            while d:
+                if d in self.dirs:
+                    break
+                self.dirs.add(d)
+                d = posixpath.dirname(d)
+        roots = {""}
+        for d in self.dirs:
+            depth = d.count("/") + 1
+            if d in self.package_dirs or depth > _MAX_ROOT_DEPTH:
+                continue
+            if posixpath.basename(d) in _ROOT_NAMES or any(
+                    posixpath.dirname(p) == d for p in self.package_dirs):
+                if not any(a in self.package_dirs for a in _ancestors(d)):
+                    roots.add(d)
+        # Deeper roots first so that `billing.invoice` prefers src/billing/invoice.py over a stray
+        # top-level billing/ folder only when both exist; every name is still recorded.
+        for root in sorted(roots, key=lambda r: (-r.count("/") - (1 if r else 0), r)):
+            prefix = root + "/" if root else ""
+            for key in list(self.files) + list(self.dirs):
+                if not key.startswith(prefix) or key == root:
+                    continue
+                rel = key[len(prefix):]
+                if key in self.files:
+                    if not rel.endswith(".py"):
+                        continue
+                    rel = rel[:-3]
+                    if rel.endswith("/__init__") or rel == "__init__":
+                        continue  # the package folder stands for it
+                name = rel.replace("/", ".")
+                if not all(part.isidentifier() for part in name.split(".")):
+                    continue
+                self.modmap.setdefault(name, key)
+                self.module_names.setdefault(key, []).append(name)
+
+    def _init_file(self, folder: str) -> str | None:
+        init = f"{folder}/__init__.py" if folder else "__init__.py"
+        return init if init in self.files else None
+
+    def _module_node_id(self, key: str) -> str | None:
+        if key in self.files:
+            return key
+        return self._init_file(key)
+
+    def _find_absolute(self, module: str, importer: str) -> str | None:
+        key = self.modmap.get(module)
+        if key is not None:
+            return key
+        # A script (or a pytest test module outside any package) imports its siblings: sys.path[0]
+        # is the first folder above it that is not a package.
+        base = posixpath.dirname(importer)
+        while base and base in self.package_dirs:
+            base = posixpath.dirname(base)
+        return self._key_at(base, module.replace(".", "/"))
+
+    def _key_at(self, base: str, rel: str) -> str | None:
+        target = f"{base}/{rel}" if base else rel
+        if not rel:
+            return base if base in self.dirs or not base else None
+        if target + ".py" in self.files:
+            return target + ".py"
+        if target in self.dirs:
+            return target
+        return None
+
+    def _module_value(self, importer: str, module: str, level: int) -> str | None:
+        if level == 0:
+            return self._find_absolute(module, importer)
+        base = posixpath.dirname(importer)
+        for _ in range(level - 1):
+            if not base:
+                return None
+            base = posixpath.dirname(base)
+        return self._key_at(base, module.replace(".", "/"))
+
+    # ---------------------------------------------------------------- per-file tables
+    def _build_scopes(self) -> None:
+        for path, ff in self.facts.items():
+            module_imports: dict[str, Import] = {}
+            scoped: dict[tuple[str, str], Import] = {}
+            stars: list[Import] = []
+            for imp in ff.imports:
+                if imp.is_star:
+                    if not imp.scope:
+                        stars.append(imp)
+                    continue
+                bound = imp.bound_name
+                if bound is None:
+                    continue
+                if imp.scope:
+                    scoped[(imp.scope, bound)] = imp
+                else:
+                    module_imports[bound] = imp
+            self.scopes[path] = _FileScope(ff, {d.qualname: d for d in ff.definitions},
+                                           module_imports, scoped, stars)
+
+    # ---------------------------------------------------------------- nodes
+    def _add_nodes(self) -> None:
+        for path, ff in self.facts.items():
+            support = is_test_support_path(path)
+            self.graph.add_node(G.Node(id=path, kind=G.FILE, path=path, qualname="", start_line=1,
+                                       end_line=max(ff.line_count, 1), language="python",
+                                       test_support=support))
+            for d in ff.definitions:
+                kind = d.kind
+                if d.is_test:
+                    kind = G.TEST
+                elif d.fixture is not None:
+                    kind = G.FIXTURE
+                parent = G.symbol_id(path, d.parent) if d.parent else path
+                node = G.Node(id=G.symbol_id(path, d.qualname), kind=kind, path=path,
+                              qualname=d.qualname, start_line=d.span.start_line,
+                              end_line=d.span.end_line, contract_start=d.contract.start_line,
+                              contract_end=d.contract.end_line, signature=d.signature,
+                              parent=parent, fixture_name=d.fixture.name if d.fixture else None,
+                              language="python", test_support=support)
+                self.graph.add_node(node)
+                self.graph.add_edge(G.Edge(parent, node.id, G.CONTAINS, "definition",
+                                           d.span.start_line))
+
+    # ---------------------------------------------------------------- resolution core
+    def _export(self, path: str, name: str, seen: frozenset[tuple[str, str]] = frozenset()) -> Value | None:
+        """What `name` means as an attribute of the module in file `path`."""
+        key = (path, name)
+        if key in self._export_cache:
+            return self._export_cache[key]
+        if key in seen:
+            return None
+        seen = seen | {key}
+        scope = self.scopes.get(path)
+        result: Value | None = None
+        if scope is not None:
+            d = scope.defs.get(name)
+            if d is not None and d.parent is None:
+                result = (_SYM, G.symbol_id(path, name))
+            elif name in scope.module_imports:
+                result = self._resolve_import(path, scope.module_imports[name], seen)
+            else:
+                for star in scope.star_imports:
+                    mod = self._module_value(path, star.module, star.level)
+                    if mod is None or not self._star_exports(mod, name):
+                        continue
+                    result = self._attr((_MOD, mod), name, seen)
+                    if result is not None:
+                        break
+        self._export_cache[key] = result
+        return result
+
+    def _star_exports(self, mod: str, name: str) -> bool:
+        """Does `from mod import *` bind `name`? `__all__` decides when present, else public names."""
+        file = mod if mod in self.files else self._init_file(mod)
+        ff = self.facts.get(file) if file else None
+        if ff is not None and ff.dunder_all is not None:
+            return name in ff.dunder_all
+        return not name.startswith("_")
+
+    def _attr(self, value: Value, name: str, seen: frozenset[tuple[str, str]] = frozenset()) -> Value | None:
+        kind, ref = value
+        if kind == _MOD:
+            if ref in self.files:
+                return self._export(ref, name, seen)
+            init = self._init_file(ref)
+            if init is not None:
+                found = self._export(init, name, seen)
+                if found is not None:
+                    return found
+            sub = self._key_at(ref, name)
+            return (_MOD, sub) if sub is not None else None
+        # a definition: its members, then (for classes) the members of its bases
+        if self.graph.node(f"{ref}.{name}") is not None:
+            return (_SYM, f"{ref}.{name}")
+        for base in self._class_bases(ref):
+            if (base, name) in seen:
+                continue
+            found = self._attr((_SYM, base), name, seen | {(base, name)})
+            if found is not None:
+                return found
+        return None
+
+    def _class_bases(self, class_id: str) -> list[str]:
+        if class_id in self._bases_cache:
+            return self._bases_cache[class_id]
+        self._bases_cache[class_id] = []  # guards against cycles while resolving
+        path, qualname = G.split_id(class_id)
+        scope = self.scopes.get(path)
+        d = scope.defs.get(qualname) if scope else None
+        bases: list[str] = []
+        if d is not None and d.kind == F.CLASS:
+            for base in d.bases:
+                if "=" in base or "(" in base or "[" in base:
+                    continue
+                value = self._resolve_chain(path, d.parent or "", tuple(base.split(".")))
+                if value is not None and value[0] == _SYM:
+                    bases.append(value[1])
+        self._bases_cache[class_id] = bases
+        return bases
+
+    def _resolve_import(self, path: str, imp: Import, seen: frozenset[tuple[str, str]] = frozenset()) -> Value | None:
+        if imp.name is None:  # import a.b.c [as x]
+            module = imp.module if imp.alias else imp.module.split(".")[0]
+            key = self._find_absolute(module, path)
+            return (_MOD, key) if key is not None else None
+        mod = self._module_value(path, imp.module, imp.level)
+        if mod is None:
+            return None
+        return self._attr((_MOD, mod), imp.name, seen)
+
+    def _resolve_head(self, path: str, scope: str, head: str) -> Value | None:
+        fs = self.scopes[path]
+        if head in ("self", "cls") and scope:
+            cls = self._enclosing_class(fs, scope)
+            if cls is not None:
+                return (_SYM, G.symbol_id(path, cls))
+        # Enclosing function scopes, innermost first; a class body is visible only from itself.
+        s = scope
+        while s:
+            d = fs.defs.get(s)
+            imp = fs.scoped_imports.get((s, head))
+            if imp is not None:
+                return self._resolve_import(path, imp)
+            if d is not None and (d.kind != F.CLASS or s == scope):
+                if f"{s}.{head}" in fs.defs:
+                    return (_SYM, G.symbol_id(path, f"{s}.{head}"))
+            s = d.parent or "" if d is not None else s.rpartition(".")[0]
+        return self._export(path, head)
+
+    @staticmethod
+    def _enclosing_class(fs: _FileScope, scope: str) -> str | None:
+        s: str | None = scope
+        while s:
+            d = fs.defs.get(s)
+            if d is None:
+                return None
+            if d.kind == F.CLASS:
+                return s
+            s = d.parent
+        return None
+
+    def _resolve_chain(self, path: str, scope: str, chain: tuple[str, ...]) -> Value | None:
+        value = self._resolve_head(path, scope, chain[0])
+        if value is None:
+            return None
+        for name in chain[1:]:
+            nxt = self._attr(value, name)
+            if nxt is None:
+                break
+            value = nxt
+        return value
+
+    def _value_node(self, value: Value) -> str | None:
+        kind, ref = value
+        if kind == _SYM:
+            return ref if self.graph.node(ref) is not None else None
+        return self._module_node_id(ref)
+
+    # ---------------------------------------------------------------- edges
+    def _link_imports(self) -> None:
+        for path, fs in self.scopes.items():
+            is_init = path.endswith("__init__.py")
+            exported = set(fs.facts.dunder_all or ())
+            for imp in fs.facts.imports:
+                src = G.symbol_id(path, imp.scope) if imp.scope else path
+                text = _import_text(imp)
+                if imp.is_star:
+                    mod = self._module_value(path, imp.module, imp.level)
+                    if mod is None:
+                        self._unresolved(path, imp.line, src, text, "module not in repository")
+                        continue
+                    node = self._module_node_id(mod)
+                    if node is not None:
+                        self.graph.add_edge(G.Edge(src, node, G.IMPORTS, text, imp.line))
+                    continue
+                value = self._resolve_import(path, imp)
+                if value is None:
+                    reason = ("module not in repository"
+                              if self._module_value(path, imp.module, imp.level) is None
+                              else f"{imp.name!r} not defined in {imp.module or '.' * imp.level}")
+                    self._unresolved(path, imp.line, src, text, reason)
+                    continue
+                node = self._value_node(value)
+                if node is None:
+                    continue
+                self.graph.add_edge(G.Edge(src, node, G.IMPORTS, text, imp.line))
+                bound = imp.bound_name
+                if (value[0] == _SYM and not imp.scope and imp.name is not None
+                        and (bound in exported or (is_init and not bound.startswith("_")))):
+                    self.graph.add_edge(G.Edge(path, node, G.REEXPORTS, text, imp.line))
+
+    def _link_references(self) -> None:
+        for path, fs in self.scopes.items():
+            for ref in fs.facts.references:
+                self._link_reference(path, fs, ref)
+
+    def _link_reference(self, path: str, fs: _FileScope, ref: Reference) -> None:
+        src = G.symbol_id(path, ref.scope) if ref.scope else path
+        value = self._resolve_chain(path, ref.scope, ref.chain)
+        text = ".".join(ref.chain)
+        if value is None:
+            head = ref.chain[0]
+            if head in ("self", "cls"):
+                return  # an instance attribute set at run time: nothing to bind, nothing lost
+            bound = head in fs.module_imports or any(k[1] == head for k in fs.scoped_imports)
+            if not bound:
+                self._unresolved(path, ref.line, src, text, "name not bound in module")
+            return  # bound to an import outside the repository: recorded with the import
+        dst = self._value_node(value)
+        if dst is None or dst == src:
+            return
+        dst_node = self.graph.node(dst)
+        kind = G.CALLS if ref.kind == F.CALL and dst_node is not None and dst_node.kind in (
+            G.FUNCTION, G.METHOD, G.CLASS, G.FIXTURE) else G.REFERENCES
+        self.graph.add_edge(G.Edge(src, dst, kind, f"{ref.kind} {text}", ref.line))
+
+    # ---------------------------------------------------------------- pytest
+    def _link_fixtures(self) -> None:
+        conftests = {posixpath.dirname(p): p for p in self.files if posixpath.basename(p) == "conftest.py"}
+        # fixtures visible in each file: module level, and per class for fixtures defined as methods
+        by_file: dict[str, dict[str, str]] = {}
+        by_class: dict[tuple[str, str], dict[str, str]] = {}
+        autouse: list[tuple[str, Definition]] = []
+        for path, fs in self.scopes.items():
+            for d in fs.facts.definitions:
+                if d.fixture is None:
+                    continue
+                node_id = G.symbol_id(path, d.qualname)
+                if d.parent is None:
+                    by_file.setdefault(path, {})[d.fixture.name] = node_id
+                else:
+                    by_class.setdefault((path, d.parent), {})[d.fixture.name] = node_id
+                if d.fixture.autouse:
+                    autouse.append((path, d))
+
+        def bind(path: str, owner: Definition | None, name: str, requester: str) -> str | None:
+            candidates: list[dict[str, str]] = []
+            cls = owner.parent if owner is not None else None
+            while cls:
+                candidates.append(by_class.get((path, cls), {}))
+                parent = self.scopes[path].defs.get(cls)
+                cls = parent.parent if parent else None
+            candidates.append(by_file.get(path, {}))
+            d = posixpath.dirname(path)
+            while True:
+                conftest = conftests.get(d)
+                if conftest is not None and conftest != path:
+                    candidates.append(by_file.get(conftest, {}))
+                if not d:
+                    break
+                d = posixpath.dirname(d)
+            for table in candidates:
+                found = table.get(name)
+                if found is not None and found != requester:
+                    return found
+            return None
+
+        for path, fs in self.scopes.items():
+            for d in fs.facts.definitions:
+                requester = G.symbol_id(path, d.qualname)
+                requests = list(d.fixture_requests)
+                if d.is_test:
+                    requests += [(n, F.FIXTURE_USEFIXTURES) for n in fs.facts.module_fixture_requests]
+                for name, how in requests:
+                    target = bind(path, d, name, requester)
+                    if target is None:
+                        self._unresolved(path, d.span.start_line, requester, name,
+                                         "fixture not defined in repository (pytest builtin or plugin)")
+                        continue
+                    self.graph.add_edge(G.Edge(requester, target, G.USES_FIXTURE, f"{how} {name}",
+                                               d.contract.start_line))
+        # autouse fixtures apply to every test in their conftest's folder, or in their own module
+        for path, d in autouse:
+            fixture_id = G.symbol_id(path, d.qualname)
+            folder = posixpath.dirname(path)
+            in_scope = ([p for p in self.files if _under(p, folder)]
+                        if posixpath.basename(path) == "conftest.py" else [path])
+            for p in in_scope:
+                for t in self.scopes[p].facts.definitions:
+                    if t.is_test and t.kind != F.CLASS:
+                        self.graph.add_edge(G.Edge(G.symbol_id(p, t.qualname), fixture_id,
+                                                   G.USES_FIXTURE, f"autouse {d.fixture.name}",
+                                                   t.span.start_line))
+
+    def _link_covers(self) -> None:
+        tests = [n.id for n in self.graph.iter_nodes({G.TEST})]
+        for test in tests:
+            for edge in self.graph.out_edges(test, (G.CALLS, G.REFERENCES)):
+                dst = self.graph.node(edge.dst)
+                if dst is not None and dst.kind not in (G.TEST, G.FIXTURE, G.FILE):
+                    self.graph.add_edge(G.Edge(test, edge.dst, G.COVERS, "direct", edge.line))
+
+    # ---------------------------------------------------------------- dotted names
+    def _add_dotted_names(self) -> None:
+        for key, names in self.module_names.items():
+            file = key if key in self.files else self._init_file(key)
+            if file is None:
+                continue
+            fs = self.scopes[file]
+            for name in names:
+                for d in fs.facts.definitions:
+                    self.graph.add_dotted(f"{name}.{d.qualname}", G.symbol_id(file, d.qualname))
+                # names a package makes importable: its re-exports, `__all__`, and star imports
+                public: set[str] = set(fs.module_imports) if file.endswith("__init__.py") else set()
+                public |= set(fs.facts.dunder_all or ())
+                for star in fs.star_imports:
+                    mod = self._module_value(file, star.module, star.level)
+                    target = (mod if mod in self.files else self._init_file(mod)) if mod else None
+                    if target is not None:
+                        tf = self.facts[target]
+                        public |= set(tf.dunder_all) if tf.dunder_all is not None else {
+                            d.qualname for d in tf.definitions
+                            if d.parent is None and not d.qualname.startswith("_")}
+                for bound in public:
+                    if bound in fs.defs:
+                        continue
+                    value = self._export(file, bound)
+                    if value is not None and value[0] == _SYM:
+                        self.graph.add_dotted(f"{name}.{bound}", value[1])
+
+    def _unresolved(self, path: str, line: int, scope: str, text: str, reason: str) -> None:
+        self.graph.unresolved.append(G.Unresolved(path, line, scope, text, reason))
+
+
+def _ancestors(d: str):
+    d = posixpath.dirname(d)
+    while d:
+        yield d
+        d = posixpath.dirname(d)
+
+
+def _under(path: str, folder: str) -> bool:
+    return not folder or path.startswith(folder + "/")
+
+
+def _import_text(imp: Import) -> str:
+    dots = "." * imp.level
+    alias = f" as {imp.alias}" if imp.alias else ""
+    if imp.name is None:
+        return f"import {imp.module}{alias}"
+    return f"from {dots}{imp.module} import {imp.name}{alias}"

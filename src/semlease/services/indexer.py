@@ -1,0 +1,189 @@
+"""Build or refresh a repository's index: discover, extract what changed, link, store.
+
+A file is re-extracted only when its size or modification time moved *and* its content hash (the git blob
+id) changed, or when the extractor itself changed. Linking runs over every file's facts, but only when
+something changed: a refresh of an unchanged tree reads the file list, compares stat data, and stops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import semlease
+from semlease import languages
+from semlease.adapters import git
+from semlease.adapters.discover import SourceFile, discover
+from semlease.adapters.index_store import ExtractedFile, FileState, IndexStore
+from semlease.domain.facts import FileFacts
+from semlease.domain.graph import SymbolGraph
+from semlease.languages.queries import load_query
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+_PARALLEL_THRESHOLD = 64  # below this, worker start-up costs more than it saves
+_CHUNK = 32
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    root: str
+    index_path: str
+    head: str | None
+    files: int
+    extracted: int
+    reused: int
+    removed: int
+    skipped: tuple[tuple[str, str], ...]
+    syntax_error_files: tuple[tuple[str, int], ...]
+    counts: dict[str, int] = field(default_factory=dict)
+    up_to_date: bool = False
+    seconds: float = 0.0
+
+
+def index_location(root: Path) -> Path:
+    """Where a repository's index lives: inside its git directory, else `.semlease/` in the folder.
+
+    A folder indexed on its own inside a larger work tree (a sample repository, a vendored package)
+    gets its own file, named after its place in the work tree.
+    """
+    gdir = git.git_dir(root)
+    if gdir is None:
+        return root / ".semlease" / "index.db"
+    top = git.find_worktree_root(root)
+    rel = root.resolve().relative_to(top.resolve()) if top is not None else Path(".")
+    if str(rel) in ("", "."):
+        return gdir / "semlease" / "index.db"
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in rel.as_posix())
+    return gdir / "semlease" / f"index-{slug}.db"
+
+
+def extractor_fingerprint() -> str:
+    """Changes whenever an extractor's code or query files change, invalidating cached facts."""
+    h = hashlib.sha1(semlease.__version__.encode())
+    for language in languages.LANGUAGES:
+        h.update(language.name.encode())
+        spec = importlib.util.find_spec(language.extractor.partition(":")[0])
+        if spec is not None and spec.origin:
+            h.update(Path(spec.origin).read_bytes())
+        for name in language.query_files:
+            h.update(load_query(language.name, name).encode())
+    return h.hexdigest()
+
+
+def build_index(root: Path, *, progress: Progress | None = None, force: bool = False,
+                workers: int | None = None) -> IndexReport:
+    started = time.perf_counter()
+    location = index_location(root)
+    discovery = discover(root, extensions=languages.all_extensions())
+    head = git.head_commit(root)
+    fingerprint = extractor_fingerprint()
+    with IndexStore.open(location) as store:
+        if store.meta("extractor") != fingerprint:
+            force = True
+        previous = {} if force else store.file_states()
+        current = {f.path: f for f in discovery.files}
+        removed = [p for p in previous if p not in current] if not force else list(store.file_states())
+        unchanged: list[str] = []
+        touched: list[FileState] = []
+        to_extract: list[SourceFile] = []
+        for f in discovery.files:
+            old = previous.get(f.path)
+            if old is not None and old.size == f.size and old.mtime_ns == f.mtime_ns:
+                unchanged.append(f.path)
+            else:
+                to_extract.append(f)
+        skipped = list((s.path, s.reason) for s in discovery.skipped)
+        extracted: list[ExtractedFile] = []
+        for item in _extract_all(to_extract, previous, progress, workers):
+            if isinstance(item, FileState):
+                touched.append(item)  # same content, new stat data
+                unchanged.append(item.path)
+            elif isinstance(item, ExtractedFile):
+                extracted.append(item)
+            else:
+                skipped.append(item)
+                if item[0] in previous:
+                    removed.append(item[0])  # was indexed, cannot be read now
+        nothing_changed = not extracted and not removed and store.is_built() and not force
+        meta = {"root": str(root), "head": head or "", "extractor": fingerprint,
+                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        graph = None
+        if not nothing_changed or not store.is_built():
+            facts: dict[str, FileFacts] = store.load_facts(unchanged) if unchanged else {}
+            facts.update({e.state.path: e.facts for e in extracted})
+            graph = link(facts)
+        else:
+            meta.pop("built_at")
+        store.save(meta=meta, changed=extracted, touched=touched, removed=removed,
+                   skipped=skipped, graph=graph)
+        return IndexReport(
+            root=str(root), index_path=str(location), head=head, files=len(unchanged) + len(extracted),
+            extracted=len(extracted), reused=len(unchanged), removed=len(removed),
+            skipped=tuple(sorted(skipped)), syntax_error_files=tuple(store.files_with_syntax_errors()),
+            counts=store.counts(), up_to_date=graph is None, seconds=time.perf_counter() - started)
+
+
+def link(facts: dict[str, FileFacts]) -> SymbolGraph:
+    graph = SymbolGraph()
+    for language in languages.LANGUAGES:
+        mine = {p: f for p, f in facts.items() if f.language == language.name}
+        if mine:
+            language.link(mine, graph)
+    return graph
+
+
+def _extract_all(files: list[SourceFile], previous: dict[str, FileState], progress: Progress | None,
+                 workers: int | None):
+    jobs = [(f.path, str(f.abs_path), f.size, f.mtime_ns, previous.get(f.path)) for f in files]
+    total = len(jobs)
+    if progress:
+        progress(0, total)
+    if total < _PARALLEL_THRESHOLD or (workers is not None and workers <= 1):
+        for i, job in enumerate(jobs, 1):
+            yield _extract_one(job)
+            if progress:
+                progress(i, total)
+        return
+    n = workers or os.cpu_count() or 1
+    chunks = [jobs[i:i + _CHUNK] for i in range(0, total, _CHUNK)]
+    done = 0
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        for results in pool.map(_extract_chunk, chunks):
+            for item in results:
+                yield item
+            done += len(results)
+            if progress:
+                progress(done, total)
+
+
+def _extract_chunk(jobs: list[tuple]) -> list:
+    return [_extract_one(job) for job in jobs]
+
+
+def _extract_one(job: tuple):
+    """Read and extract one file. Returns ExtractedFile, FileState (content unchanged) or (path, reason)."""
+    path, abs_path, size, mtime_ns, old = job
+    try:
+        data = Path(abs_path).read_bytes()
+    except OSError as exc:
+        return (path, f"unreadable: {exc.strerror or exc}")
+    digest = git.hash_blob(data)  # the git blob id: cached facts line up with git
+    language = languages.language_for(path)
+    if language is None:
+        return (path, "no extractor for this file type")
+    state = FileState(path, language.name, digest, size, mtime_ns)
+    if old is not None and old.digest == digest and old.language == language.name:
+        return state
+    try:
+        facts = language.extract(path, data)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the index; it is reported
+        return (path, f"extractor failed: {type(exc).__name__}: {exc}")
+    return ExtractedFile(state, facts)

@@ -1,0 +1,357 @@
+"""Resolve a region to the definitions it names, then to its footprint (six roles) or blast radius.
+
+Everything here reads the graph through :class:`GraphReader`, so it runs on the in-memory graph and on
+the stored index alike. A region's *members* are its definitions and everything they contain (a class's
+methods and fields): uses of a member count as uses of the region, and members never appear in any
+role but ``definition`` and ``contract``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import deque
+from collections.abc import Iterable
+
+from semlease.domain import footprint as R
+from semlease.domain import graph as G
+from semlease.domain.footprint import Entry, Footprint, Radius, RadiusEntry
+from semlease.domain.graph import Edge, GraphReader, Node
+from semlease.domain.regions import Region
+from semlease.errors import AmbiguousRegionError, UnknownRegionError
+
+_DEPENDENCY_KINDS = (G.REFERENCES, G.CALLS, G.IMPORTS)
+_DEPENDENT_KINDS = (G.REFERENCES, G.CALLS, G.IMPORTS, G.REEXPORTS)
+_HELPER_DEPTH = 3  # test helper -> helper -> ... -> region
+_HELPER_KINDS = frozenset({G.FUNCTION, G.METHOD, G.CLASS, G.CONSTANT})
+_EXPORT_KINDS = frozenset({G.FUNCTION, G.CLASS, G.CONSTANT})
+_SYMBOL_KINDS = frozenset(G.DEFINITION_KINDS)
+
+DEFAULT_RADIUS_DEPTH = 5
+
+
+class Resolver:
+    def __init__(self, graph: GraphReader, head: str | None = None) -> None:
+        self.graph = graph
+        self.head = head
+
+    # ================================================================== region -> definitions
+    def targets(self, region: Region) -> list[Node]:
+        finder = {
+            "export": self._find_export,
+            "symbol": self._find_symbol,
+            "test": self._find_test,
+            "fixture": self._find_fixture,
+            "file": self._find_file,
+        }[region.kind]
+        found = finder(region)
+        if not found:
+            raise UnknownRegionError(self._unknown_message(region), candidates=self._closest(region))
+        if len(found) > 1:
+            ids = sorted(n.id for n in found)
+            raise AmbiguousRegionError(
+                f"{region.text!r} is ambiguous: {len(ids)} candidates: " + ", ".join(ids[:10])
+                + (" ..." if len(ids) > 10 else "")
+                + f"; name one as '{region.kind} PATH::NAME'", candidates=ids)
+        return found
+
+    def _by_path(self, region: Region, kinds: Iterable[str]) -> list[Node]:
+        path, qualname = region.path, region.qualname
+        kinds = set(kinds)
+        nodes = [n for n in self.graph.nodes_in_file(path or "") if n.kind in kinds]
+        exact = [n for n in nodes if n.qualname == qualname]
+        if exact:
+            return exact
+        return [n for n in nodes if n.kind == G.FIXTURE and n.fixture_name == qualname]
+
+    def _find_export(self, region: Region) -> list[Node]:
+        if region.path is not None:
+            return self._by_path(region, _SYMBOL_KINDS)
+        name = region.target
+        if "." in name:
+            return self._nodes(self.graph.lookup_dotted(name))
+        return [n for n in self.graph.nodes_named(name)
+                if n.kind in _EXPORT_KINDS and n.qualname == name and not n.test_support] or [
+                n for n in self.graph.nodes_named(name) if n.kind in _EXPORT_KINDS and n.qualname == name]
+
+    def _find_symbol(self, region: Region) -> list[Node]:
+        if region.path is not None:
+            return self._by_path(region, _SYMBOL_KINDS)
+        name = region.target
+        if "." in name:
+            return (self._nodes(self.graph.lookup_dotted(name))
+                    or [n for n in self.graph.nodes_with_qualname(name) if n.kind in _SYMBOL_KINDS])
+        return [n for n in self.graph.nodes_named(name) if n.kind in _SYMBOL_KINDS and n.name == name]
+
+    def _find_test(self, region: Region) -> list[Node]:
+        if region.path is not None:
+            return self._by_path(region, {G.TEST})
+        name = region.target
+        if "." in name:
+            return [n for n in self.graph.nodes_with_qualname(name) if n.kind == G.TEST] or [
+                n for n in self._nodes(self.graph.lookup_dotted(name)) if n.kind == G.TEST]
+        return [n for n in self.graph.nodes_named(name) if n.kind == G.TEST and n.name == name]
+
+    def _find_fixture(self, region: Region) -> list[Node]:
+        if region.path is not None:
+            return self._by_path(region, {G.FIXTURE})
+        return [n for n in self.graph.nodes_named(region.target)
+                if n.kind == G.FIXTURE and n.fixture_name == region.target]
+
+    def _find_file(self, region: Region) -> list[Node]:
+        node = self.graph.node(region.target)
+        return [node] if node is not None and node.kind == G.FILE else []
+
+    def _nodes(self, ids: Iterable[str]) -> list[Node]:
+        return [n for n in (self.graph.node(i) for i in ids) if n is not None]
+
+    def _unknown_message(self, region: Region) -> str:
+        close = self._closest(region)
+        hint = f"; closest: {', '.join(close)}" if close else ""
+        what = {"file": "no indexed file", "test": "no test", "fixture": "no fixture"}.get(
+            region.kind, "nothing")
+        return f"{what} matches {region.text!r}{hint}"
+
+    def _closest(self, region: Region) -> list[str]:
+        if region.kind == "file":
+            paths = [n.path for n in self.graph.iter_nodes({G.FILE})]
+            return difflib.get_close_matches(region.target, paths, n=5, cutoff=0.5)
+        kinds = {"export": _EXPORT_KINDS, "symbol": _SYMBOL_KINDS, "test": {G.TEST},
+                 "fixture": {G.FIXTURE}}[region.kind]
+        want = region.qualname.rpartition(".")[2]
+        names = self.graph.names(kinds)
+        return [f"{region.kind} {n}" for n in difflib.get_close_matches(want, names, n=5, cutoff=0.6)]
+
+    # ================================================================== footprint
+    def footprint(self, region: Region) -> Footprint:
+        targets = self.targets(region)
+        members = self._members(targets)
+        roles: dict[str, list[Entry]] = {role: [] for role in R.ROLES}
+        roles[R.DEFINITION] = [_entry(n) for n in targets]
+        roles[R.CONTRACT] = self._contract(targets)
+        roles[R.DEPENDENCIES] = self._dependencies(members)
+        roles[R.DEPENDENTS] = self._dependents(members)
+        tests, using_fixtures = self._tests(members)
+        roles[R.TESTS] = tests
+        roles[R.FIXTURES] = self._fixtures(members, [t.id for t in tests] + [
+            n for n in members if self._kind(n) == G.TEST], using_fixtures)
+        return Footprint(region=region.text, kind=region.kind, head=self.head,
+                         footprint={role: tuple(_dedup(entries)) for role, entries in roles.items()})
+
+    def _kind(self, node_id: str) -> str | None:
+        n = self.graph.node(node_id)
+        return n.kind if n else None
+
+    def _members(self, targets: list[Node]) -> dict[str, Node]:
+        members: dict[str, Node] = {}
+        queue = deque(targets)
+        while queue:
+            n = queue.popleft()
+            if n.id in members:
+                continue
+            members[n.id] = n
+            for e in self.graph.out_edges(n.id, (G.CONTAINS,)):
+                child = self.graph.node(e.dst)
+                if child is not None:
+                    queue.append(child)
+        return members
+
+    def _contract(self, targets: list[Node]) -> list[Entry]:
+        out: list[Entry] = []
+        for n in targets:
+            if n.kind == G.FILE:
+                for child in self._children(n.id):
+                    if _is_public(child.name):
+                        out += self._contract_of(child)
+            else:
+                out += self._contract_of(n)
+        return out
+
+    def _contract_of(self, n: Node) -> list[Entry]:
+        if n.kind == G.CONSTANT:
+            return [_span_entry(n, "constant")]
+        if n.kind != G.CLASS and not (n.kind == G.TEST and self._children(n.id)):
+            return [_span_entry(n, "signature")]
+        out = [_span_entry(n, "class-header")]
+        for child in self._children(n.id):
+            if child.kind == G.CONSTANT:
+                out.append(_span_entry(child, "field"))
+            elif child.kind in (G.METHOD, G.FUNCTION, G.FIXTURE, G.TEST) and (
+                    _is_public(child.name) or child.name in ("__init__", "__call__")):
+                out.append(_span_entry(child, "signature"))
+            elif child.kind == G.CLASS and _is_public(child.name):
+                out += self._contract_of(child)
+        return out
+
+    def _children(self, node_id: str) -> list[Node]:
+        nodes = self._nodes(e.dst for e in self.graph.out_edges(node_id, (G.CONTAINS,)))
+        return sorted(nodes, key=lambda n: n.start_line)
+
+    def _dependencies(self, members: dict[str, Node]) -> list[Entry]:
+        out: list[Entry] = []
+        for m in members:
+            for e in self.graph.out_edges(m, _DEPENDENCY_KINDS):
+                if e.dst in members:
+                    continue
+                n = self.graph.node(e.dst)
+                if n is not None:
+                    out.append(_entry(n, via=e.how))
+        return out
+
+    def _dependents(self, members: dict[str, Node]) -> list[Entry]:
+        out: list[Entry] = []
+        for m in members:
+            for e in self.graph.in_edges(m, _DEPENDENT_KINDS):
+                if e.src in members:
+                    continue
+                n = self.graph.node(e.src)
+                if n is not None and n.kind not in (G.TEST, G.FIXTURE):
+                    out.append(_entry(n, via=f"{e.kind}: {e.how}"))
+        return out
+
+    def _tests(self, members: dict[str, Node]) -> tuple[list[Entry], set[str]]:
+        """Tests reaching the region directly, through test helpers, or through fixtures."""
+        out: list[Entry] = []
+        # test helpers: non-test definitions in test code that use the region, a few hops out
+        helpers: dict[str, str] = {}  # helper id -> why
+        frontier = list(members)
+        for _ in range(_HELPER_DEPTH):
+            nxt = []
+            for node_id in frontier:
+                for e in self.graph.in_edges(node_id, (G.CALLS, G.REFERENCES)):
+                    src = self.graph.node(e.src)
+                    if (src is None or e.src in members or e.src in helpers or not src.test_support
+                            or src.kind not in _HELPER_KINDS):
+                        continue
+                    helpers[e.src] = f"through helper {src.qualname}"
+                    nxt.append(e.src)
+            frontier = nxt
+        # fixtures that use the region (or a helper), and fixtures that request those, transitively
+        fixtures: dict[str, str] = {}
+        queue: deque[str] = deque()
+        for node_id in [*members, *helpers]:
+            n = members.get(node_id)
+            if n is not None and n.kind == G.FIXTURE:
+                fixtures[node_id] = f"through fixture {n.fixture_name}"
+                queue.append(node_id)
+            for e in self.graph.in_edges(node_id, (G.CALLS, G.REFERENCES)):
+                src = self.graph.node(e.src)
+                if src is not None and src.kind == G.FIXTURE and e.src not in fixtures:
+                    fixtures[e.src] = f"through fixture {src.fixture_name}"
+                    queue.append(e.src)
+        while queue:
+            f = queue.popleft()
+            for e in self.graph.in_edges(f, (G.USES_FIXTURE,)):
+                src = self.graph.node(e.src)
+                if src is not None and src.kind == G.FIXTURE and e.src not in fixtures:
+                    fixtures[e.src] = fixtures[f]
+                    queue.append(e.src)
+        for node_id in members:
+            for e in self.graph.in_edges(node_id, (G.CALLS, G.REFERENCES, G.COVERS)):
+                self._add_test(out, members, e.src, "direct")
+        for helper, why in helpers.items():
+            for e in self.graph.in_edges(helper, (G.CALLS, G.REFERENCES)):
+                self._add_test(out, members, e.src, why)
+        for fixture, why in fixtures.items():
+            for e in self.graph.in_edges(fixture, (G.USES_FIXTURE,)):
+                self._add_test(out, members, e.src, why)
+        return out, set(fixtures) - set(members)
+
+    def _add_test(self, out: list[Entry], members: dict[str, Node], node_id: str, why: str) -> None:
+        if node_id in members:
+            return
+        n = self.graph.node(node_id)
+        if n is None or n.kind != G.TEST:
+            return
+        if self._children(node_id):  # a test class: its methods are the tests
+            for child in self._children(node_id):
+                if child.kind == G.TEST:
+                    out.append(_entry(child, via=why))
+            return
+        out.append(_entry(n, via=why))
+
+    def _fixtures(self, members: dict[str, Node], tests: list[str], using: set[str]) -> list[Entry]:
+        """Fixtures the tests use, followed through fixture requests, plus fixtures using the region."""
+        seen: set[str] = set()
+        queue = deque(tests)
+        for t in tests:  # a test method inherits its class's `usefixtures`
+            n = self.graph.node(t)
+            if n is not None and n.parent and self._kind(n.parent) == G.TEST:
+                queue.append(n.parent)
+        out: list[Entry] = []
+        while queue:
+            t = queue.popleft()
+            for e in self.graph.out_edges(t, (G.USES_FIXTURE,)):
+                if e.dst in seen:
+                    continue
+                seen.add(e.dst)
+                queue.append(e.dst)
+                n = self.graph.node(e.dst)
+                if n is not None and e.dst not in members:
+                    out.append(_entry(n, via=e.how))
+        for f in sorted(using - seen):
+            n = self.graph.node(f)
+            if n is not None:
+                out.append(_entry(n, via="uses the region"))
+        return out
+
+    # ================================================================== radius
+    def radius(self, region: Region, depth: int | None = DEFAULT_RADIUS_DEPTH) -> Radius:
+        targets = self.targets(region)
+        members = self._members(targets)
+        seen: set[str] = set(members)
+        dependents: list[RadiusEntry] = []
+        tests: list[str] = []
+        frontier = list(members)
+        distance = 0
+        while frontier and (depth is None or distance < depth):
+            distance += 1
+            nxt: list[str] = []
+            for node_id in sorted(frontier):
+                for e in sorted(self.graph.in_edges(node_id, G.USE_KINDS), key=_edge_key):
+                    if e.src in seen:
+                        continue
+                    n = self.graph.node(e.src)
+                    if n is None:
+                        continue
+                    seen.add(e.src)
+                    if n.kind == G.TEST:
+                        for t in (self._children(n.id) or [n]):
+                            if t.kind == G.TEST and t.id not in tests:
+                                tests.append(t.id)
+                        continue
+                    dependents.append(RadiusEntry(**_entry(n).model_dump(exclude={"via"}),
+                                                  distance=distance, via=node_id))
+                    nxt.append(e.src)
+            frontier = nxt
+        files = sorted({d.path for d in dependents} | {t.partition("::")[0] for t in tests})
+        return Radius(region=region.text, depth=depth, dependents=tuple(dependents), files=tuple(files),
+                      tests=tuple(tests))
+
+
+def _entry(n: Node, via: str | None = None) -> Entry:
+    return Entry(id=n.id, kind=n.kind, path=n.path, start_line=n.start_line, end_line=n.end_line, via=via)
+
+
+def _span_entry(n: Node, kind: str) -> Entry:
+    start = n.contract_start or n.start_line
+    end = n.contract_end or start
+    return Entry(id=n.id, kind=kind, path=n.path, start_line=start, end_line=end)
+
+
+def _is_public(name: str) -> bool:
+    return not name.startswith("_")
+
+
+def _edge_key(e: Edge) -> tuple[str, str]:
+    return (e.src, e.kind)
+
+
+def _dedup(entries: list[Entry]) -> list[Entry]:
+    seen: set[tuple[str, str]] = set()
+    out: list[Entry] = []
+    for e in entries:
+        key = (e.id, e.kind)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return sorted(out, key=lambda e: (e.path, e.start_line, e.id))

@@ -1,0 +1,230 @@
+"""The Python linker on small annotated trees: every import form, re-exports, fixtures by conftest scope.
+
+Each tree is one string split into files by `# --- path: P ---` lines, extracted with the real extractor
+and linked in memory; the assertions name exact edges.
+"""
+
+from __future__ import annotations
+
+import re
+
+from semlease.domain import graph as G
+from semlease.languages.python.extract import extract_python
+from semlease.languages.python.link import link_python
+
+MARK = re.compile(r"^# --- path: (.+?) ---\s*$", re.M)
+
+
+def build(tree: str) -> G.SymbolGraph:
+    parts = MARK.split(tree)
+    files = {parts[i].strip(): parts[i + 1].lstrip("\n") for i in range(1, len(parts), 2)}
+    facts = {p: extract_python(p, body.encode()) for p, body in files.items()}
+    graph = G.SymbolGraph()
+    link_python(facts, graph)
+    return graph
+
+
+def edges(graph: G.SymbolGraph, kind: str) -> set[tuple[str, str]]:
+    return {(e.src, e.dst) for e in graph.all_edges() if e.kind == kind}
+
+
+def uses(graph: G.SymbolGraph) -> set[tuple[str, str]]:
+    return edges(graph, G.CALLS) | edges(graph, G.REFERENCES)
+
+
+IMPORT_FORMS = """
+# --- path: src/billing/__init__.py ---
+from .invoice import create_invoice, Invoice
+__all__ = ["create_invoice", "Invoice"]
+# --- path: src/billing/invoice.py ---
+from .tax import compute_tax as tax_of
+
+class Invoice:
+    total: int = 0
+
+def create_invoice(order):
+    return Invoice(tax_of(order))
+# --- path: src/billing/tax.py ---
+TAX_RATE = 0.2
+
+def compute_tax(amount):
+    return amount * TAX_RATE
+# --- path: src/shop/__init__.py ---
+# --- path: src/shop/checkout.py ---
+import billing
+import billing.tax as t
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from billing.invoice import Invoice
+
+def checkout(order) -> "Invoice":
+    t.compute_tax(1)
+    return billing.create_invoice(order)
+
+def late():
+    from billing.tax import TAX_RATE
+    return TAX_RATE
+# --- path: src/shop/api/__init__.py ---
+# --- path: src/shop/api/handlers.py ---
+from ..checkout import checkout
+from .. import checkout as checkout_module
+
+def handle(order):
+    checkout_module.late()
+    return checkout(order)
+# --- path: src/plugins/exporters/csv_export.py ---
+def export_csv(rows):
+    return rows
+# --- path: src/shop/export.py ---
+from plugins.exporters.csv_export import export_csv
+import json
+
+def run():
+    return export_csv([json.dumps(1)])
+"""
+
+
+def test_every_import_form_binds_to_the_definition():
+    g = build(IMPORT_FORMS)
+    u = uses(g)
+    assert ("src/billing/invoice.py::create_invoice", "src/billing/tax.py::compute_tax") in u  # alias
+    assert ("src/billing/invoice.py::create_invoice", "src/billing/invoice.py::Invoice") in u
+    assert ("src/billing/tax.py::compute_tax", "src/billing/tax.py::TAX_RATE") in u
+    # `import billing` then billing.create_invoice(): through the package's re-export
+    assert ("src/shop/checkout.py::checkout", "src/billing/invoice.py::create_invoice") in u
+    # `import billing.tax as t`
+    assert ("src/shop/checkout.py::checkout", "src/billing/tax.py::compute_tax") in u
+    # a string annotation naming a TYPE_CHECKING import
+    assert ("src/shop/checkout.py::checkout", "src/billing/invoice.py::Invoice") in u
+    # an import inside a function
+    assert ("src/shop/checkout.py::late", "src/billing/tax.py::TAX_RATE") in u
+    assert ("src/shop/checkout.py::late", "src/billing/tax.py::TAX_RATE") in edges(g, G.IMPORTS)
+    # two-level relative import, and a relative import of a module
+    assert ("src/shop/api/handlers.py::handle", "src/shop/checkout.py::checkout") in u
+    assert ("src/shop/api/handlers.py::handle", "src/shop/checkout.py::late") in u
+    # namespace package (no __init__.py) in a src layout
+    assert ("src/shop/export.py::run", "src/plugins/exporters/csv_export.py::export_csv") in u
+
+
+def test_reexports_and_the_names_they_make_importable():
+    g = build(IMPORT_FORMS)
+    assert edges(g, G.REEXPORTS) == {
+        ("src/billing/__init__.py", "src/billing/invoice.py::create_invoice"),
+        ("src/billing/__init__.py", "src/billing/invoice.py::Invoice"),
+    }
+    assert g.lookup_dotted("billing.create_invoice") == ["src/billing/invoice.py::create_invoice"]
+    assert g.lookup_dotted("billing.invoice.create_invoice") == ["src/billing/invoice.py::create_invoice"]
+    assert g.lookup_dotted("billing.invoice.Invoice.total") == ["src/billing/invoice.py::Invoice.total"]
+
+
+def test_what_cannot_be_bound_is_listed_not_guessed():
+    g = build(IMPORT_FORMS)
+    unresolved = {(u.path, u.text, u.reason) for u in g.unresolved}
+    assert ("src/shop/export.py", "import json", "module not in repository") in unresolved
+    assert ("src/shop/checkout.py", "from typing import TYPE_CHECKING", "module not in repository") in unresolved
+    # a use of an external module is not a dangling edge
+    assert not any(dst.startswith("json") for _, dst in uses(g))
+
+
+def test_star_import_honours_all():
+    g = build("""
+# --- path: pkg/__init__.py ---
+from .money import *
+# --- path: pkg/money.py ---
+__all__ = ["format_money"]
+
+def format_money(x):
+    return str(x)
+
+def parse_money(s):
+    return float(s)
+# --- path: app.py ---
+import pkg
+
+def show():
+    return pkg.format_money(1), pkg.parse_money("1")
+""")
+    u = uses(g)
+    assert ("app.py::show", "pkg/money.py::format_money") in u
+    assert not any(dst == "pkg/money.py::parse_money" for _, dst in u)
+    assert g.lookup_dotted("pkg.format_money") == ["pkg/money.py::format_money"]
+    assert g.lookup_dotted("pkg.parse_money") == []
+
+
+def test_self_and_base_class_methods():
+    g = build("""
+# --- path: shapes.py ---
+class Base:
+    def area(self):
+        return 0
+
+class Square(Base):
+    def side(self):
+        return 2
+
+    def describe(self):
+        return self.side(), self.area()
+""")
+    u = uses(g)
+    assert ("shapes.py::Square.describe", "shapes.py::Square.side") in u
+    assert ("shapes.py::Square.describe", "shapes.py::Base.area") in u
+    assert ("shapes.py::Square", "shapes.py::Base") in u
+
+
+FIXTURES = """
+# --- path: tests/conftest.py ---
+import pytest
+
+@pytest.fixture
+def db():
+    return {}
+
+@pytest.fixture
+def user(db):
+    return db
+
+@pytest.fixture(name="customer")
+def customer_fixture():
+    return "ada"
+
+@pytest.fixture(autouse=True)
+def clean():
+    yield
+# --- path: tests/api/conftest.py ---
+import pytest
+
+@pytest.fixture
+def db(db):
+    return dict(db, api=True)
+# --- path: tests/test_users.py ---
+import pytest
+
+def test_user(user, customer):
+    assert user == {}
+
+@pytest.mark.usefixtures("db")
+def test_marked():
+    pass
+# --- path: tests/api/test_api.py ---
+def test_api(db, tmp_path):
+    assert db["api"]
+"""
+
+
+def test_fixtures_bind_to_the_nearest_conftest():
+    g = build(FIXTURES)
+    uf = edges(g, G.USES_FIXTURE)
+    assert ("tests/test_users.py::test_user", "tests/conftest.py::user") in uf
+    assert ("tests/test_users.py::test_user", "tests/conftest.py::customer_fixture") in uf  # name=
+    assert ("tests/test_users.py::test_marked", "tests/conftest.py::db") in uf  # usefixtures
+    assert ("tests/conftest.py::user", "tests/conftest.py::db") in uf  # fixture requesting a fixture
+    assert ("tests/api/test_api.py::test_api", "tests/api/conftest.py::db") in uf  # nearest conftest
+    assert ("tests/api/conftest.py::db", "tests/conftest.py::db") in uf  # an override asks its parent
+    assert ("tests/api/test_api.py::test_api", "tests/conftest.py::clean") in uf  # autouse
+    assert ("tests/api/test_api.py::test_api", "tests/conftest.py::db") not in uf
+    assert ("tests/api/test_api.py", "tmp_path",
+            "fixture not defined in repository (pytest builtin or plugin)") in {
+        (u.path, u.text, u.reason) for u in g.unresolved}
+    kinds = {n.id: n.kind for n in g.iter_nodes()}
+    assert kinds["tests/conftest.py::customer_fixture"] == G.FIXTURE
+    assert kinds["tests/test_users.py::test_user"] == G.TEST

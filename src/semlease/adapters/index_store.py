@@ -11,14 +11,14 @@ index intact.
 
 from __future__ import annotations
 
-import pickle
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from semlease.adapters import facts_codec
 from semlease.domain.facts import FileFacts
-from semlease.domain.graph import Edge, Node, SymbolGraph, Unresolved
+from semlease.domain.graph import CONTAINS, Edge, Node, SymbolGraph, Unresolved
 from semlease.errors import IndexError_
 
 SCHEMA_VERSION = 1
@@ -35,19 +35,24 @@ CREATE TABLE IF NOT EXISTS nodes (
     name TEXT NOT NULL, start_line INTEGER, end_line INTEGER, contract_start INTEGER,
     contract_end INTEGER, signature TEXT, parent TEXT, fixture_name TEXT, language TEXT,
     test_support INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS nodes_name ON nodes(name);
-CREATE INDEX IF NOT EXISTS nodes_fixture ON nodes(fixture_name);
-CREATE INDEX IF NOT EXISTS nodes_qualname ON nodes(qualname);
-CREATE INDEX IF NOT EXISTS nodes_path ON nodes(path);
 CREATE TABLE IF NOT EXISTS edges (src TEXT NOT NULL, dst TEXT NOT NULL, kind TEXT NOT NULL,
     how TEXT NOT NULL, line INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS edges_src ON edges(src, kind);
-CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst, kind);
 CREATE TABLE IF NOT EXISTS dotted (name TEXT NOT NULL, id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS dotted_name ON dotted(name);
 CREATE TABLE IF NOT EXISTS unresolved (path TEXT NOT NULL, line INTEGER NOT NULL, scope TEXT NOT NULL,
     text TEXT NOT NULL, reason TEXT NOT NULL);
 """
+
+# Built after a bulk load (one sort each) rather than maintained row by row during it.
+_GRAPH_INDEXES = {
+    "nodes_name": "nodes(name)",
+    "nodes_fixture": "nodes(fixture_name)",
+    "nodes_qualname": "nodes(qualname)",
+    "nodes_path": "nodes(path)",
+    "nodes_parent": "nodes(parent)",
+    "edges_src": "edges(src, kind)",
+    "edges_dst": "edges(dst, kind)",
+    "dotted_name": "dotted(name)",
+}
 
 _NODE_COLUMNS = ("id, kind, path, qualname, start_line, end_line, contract_start, contract_end, "
                  "signature, parent, fixture_name, language, test_support")
@@ -66,8 +71,21 @@ class FileState:
 
 @dataclass(frozen=True, slots=True)
 class ExtractedFile:
+    """A freshly extracted file: its facts encoded once, in the worker, as they will be stored."""
+
     state: FileState
-    facts: FileFacts
+    data: bytes  # facts_codec.encode(facts)
+    line_count: int
+    syntax_errors: int
+    notes: str
+
+    @classmethod
+    def of(cls, state: FileState, facts: FileFacts) -> ExtractedFile:
+        return cls(state, facts_codec.encode(facts), facts.line_count, len(facts.syntax_errors),
+                   "\n".join(facts.notes))
+
+    def facts(self) -> FileFacts:
+        return facts_codec.decode(self.data)
 
 
 class IndexStore:
@@ -94,6 +112,8 @@ class IndexStore:
                 conn = sqlite3.connect(path, timeout=30, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
+            for name, target in _GRAPH_INDEXES.items():
+                conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except (sqlite3.Error, OSError) as exc:
             raise IndexError_(f"cannot open the index at {path}: {exc}") from None
@@ -124,12 +144,12 @@ class IndexStore:
     def load_facts(self, paths: Iterable[str] | None = None) -> dict[str, FileFacts]:
         if paths is None:
             rows = self.conn.execute("SELECT path, facts FROM files")
-            return {p: pickle.loads(blob) for p, blob in rows}
+            return {p: facts_codec.decode(blob) for p, blob in rows}
         out: dict[str, FileFacts] = {}
         for p in paths:
             row = self.conn.execute("SELECT facts FROM files WHERE path=?", (p,)).fetchone()
             if row:
-                out[p] = pickle.loads(row[0])
+                out[p] = facts_codec.decode(row[0])
         return out
 
     # ------------------------------------------------------------------ writing
@@ -143,23 +163,28 @@ class IndexStore:
             c.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?)",
                 ((e.state.path, e.state.language, e.state.digest, e.state.size, e.state.mtime_ns,
-                  e.facts.line_count, len(e.facts.syntax_errors), "\n".join(e.facts.notes),
-                  pickle.dumps(e.facts, protocol=pickle.HIGHEST_PROTOCOL)) for e in changed))
+                  e.line_count, e.syntax_errors, e.notes, e.data) for e in changed))
             c.executemany("UPDATE files SET size=?, mtime_ns=? WHERE path=?",
                           ((s.size, s.mtime_ns, s.path) for s in touched))
             c.execute("DELETE FROM skipped")
             c.executemany("INSERT OR REPLACE INTO skipped VALUES (?,?)", skipped)
             if graph is not None:
+                for name in _GRAPH_INDEXES:
+                    c.execute(f"DROP INDEX IF EXISTS {name}")
                 for table in ("nodes", "edges", "dotted", "unresolved"):
                     c.execute(f"DELETE FROM {table}")
                 c.executemany(f"INSERT OR REPLACE INTO nodes ({_NODE_COLUMNS}, name) "
                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                               (_node_row(n) + (n.name,) for n in graph.iter_nodes()))
+                # `contains` is not stored: a node's parent column says the same thing.
                 c.executemany("INSERT INTO edges VALUES (?,?,?,?,?)",
-                              ((e.src, e.dst, e.kind, e.how, e.line) for e in graph.all_edges()))
+                              ((e.src, e.dst, e.kind, e.how, e.line) for e in graph.all_edges()
+                               if e.kind != CONTAINS))
                 c.executemany("INSERT INTO dotted VALUES (?,?)", graph.dotted_items())
                 c.executemany("INSERT INTO unresolved VALUES (?,?,?,?,?)",
                               ((u.path, u.line, u.scope, u.text, u.reason) for u in graph.unresolved))
+                for name, target in _GRAPH_INDEXES.items():
+                    c.execute(f"CREATE INDEX {name} ON {target}")
             c.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", meta.items())
             c.execute("COMMIT")
         except BaseException:
@@ -182,6 +207,9 @@ class IndexStore:
             out[f"nodes.{kind}"] = n
         for kind, n in q("SELECT kind, count(*) FROM edges GROUP BY kind"):
             out[f"edges.{kind}"] = n
+        contains = q("SELECT count(*) FROM nodes WHERE parent IS NOT NULL").fetchone()[0]
+        out["edges.contains"] = contains
+        out["edges"] += contains
         return out
 
     def skipped(self) -> list[tuple[str, str]]:
@@ -218,15 +246,27 @@ class StoredGraph:
         sql = f"SELECT src, dst, kind, how, line FROM edges WHERE {column}=?"
         args: list[object] = [node_id]
         if kinds is not None:
+            kinds = [k for k in kinds if k != CONTAINS]
+            if not kinds:
+                return []
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             args += list(kinds)
         return [Edge(*r) for r in self.conn.execute(sql, args)]
 
     def out_edges(self, node_id: str, kinds: Collection[str] | None = None) -> list[Edge]:
-        return self._edges("src", node_id, kinds)
+        edges = self._edges("src", node_id, kinds)
+        if kinds is None or CONTAINS in kinds:
+            edges += [Edge(node_id, n.id, CONTAINS, "definition", n.start_line)
+                      for n in self._select("parent=?", (node_id,))]
+        return edges
 
     def in_edges(self, node_id: str, kinds: Collection[str] | None = None) -> list[Edge]:
-        return self._edges("dst", node_id, kinds)
+        edges = self._edges("dst", node_id, kinds)
+        if kinds is None or CONTAINS in kinds:
+            n = self.node(node_id)
+            if n is not None and n.parent:
+                edges.append(Edge(n.parent, node_id, CONTAINS, "definition", n.start_line))
+        return edges
 
     def _select(self, where: str, args: tuple) -> list[Node]:
         rows = self.conn.execute(f"SELECT {_NODE_COLUMNS} FROM nodes WHERE {where} ORDER BY id", args)

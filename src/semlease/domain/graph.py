@@ -132,19 +132,29 @@ class GraphReader(Protocol):
 
 
 class SymbolGraph:
-    """The in-memory graph, a networkx MultiDiGraph keyed by edge kind, plus name indexes."""
+    """The in-memory graph built by the linker.
+
+    Adjacency lives in plain dicts keyed by id, because the linker looks nodes up hundreds of thousands
+    of times while it builds (networkx's attribute views cost ~5x more per lookup). :meth:`to_networkx`
+    gives the same graph as a networkx ``MultiDiGraph`` (edge key = edge kind) for graph algorithms.
+    """
 
     def __init__(self) -> None:
-        self.g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._nodes: dict[str, Node] = {}
+        self._out: dict[str, dict[tuple[str, str], Edge]] = {}  # src -> (dst, kind) -> edge
+        self._in: dict[str, dict[tuple[str, str], Edge]] = {}  # dst -> (src, kind) -> edge
         self._by_name: dict[str, list[str]] = {}
         self._by_qualname: dict[str, list[str]] = {}
         self._by_file: dict[str, list[str]] = {}
-        self._dotted: dict[str, list[str]] = {}
+        self._dotted: dict[str, dict[str, None]] = {}  # an insertion-ordered set per name
         self.unresolved: list[Unresolved] = []
+        self._edge_count = 0
 
     # -- building -------------------------------------------------------------------------------
     def add_node(self, node: Node) -> None:
-        self.g.add_node(node.id, data=node)
+        if node.id in self._nodes:
+            return
+        self._nodes[node.id] = node
         self._by_file.setdefault(node.path, []).append(node.id)
         if node.kind != FILE:
             self._by_name.setdefault(node.name, []).append(node.id)
@@ -154,64 +164,77 @@ class SymbolGraph:
 
     def add_edge(self, edge: Edge) -> None:
         """Keep one edge per (src, dst, kind): the first occurrence explains it best."""
-        if edge.src == edge.dst or self.g.has_edge(edge.src, edge.dst, key=edge.kind):
+        if edge.src == edge.dst:
             return
-        self.g.add_edge(edge.src, edge.dst, key=edge.kind, data=edge)
+        out = self._out.setdefault(edge.src, {})
+        key = (edge.dst, edge.kind)
+        if key in out:
+            return
+        out[key] = edge
+        self._in.setdefault(edge.dst, {})[(edge.src, edge.kind)] = edge
+        self._edge_count += 1
 
     def add_dotted(self, dotted: str, node_id: str) -> None:
-        ids = self._dotted.setdefault(dotted, [])
-        if node_id not in ids:
-            ids.append(node_id)
+        self._dotted.setdefault(dotted, {})[node_id] = None
 
     # -- reading (GraphReader) --------------------------------------------------------------------
     def node(self, node_id: str) -> Node | None:
-        attrs = self.g.nodes.get(node_id)
-        return attrs["data"] if attrs else None
+        return self._nodes.get(node_id)
+
+    def has_node(self, node_id: str) -> bool:
+        return node_id in self._nodes
 
     def out_edges(self, node_id: str, kinds: Collection[str] | None = None) -> list[Edge]:
-        if node_id not in self.g:
+        edges = self._out.get(node_id)
+        if not edges:
             return []
-        return [d["data"] for _, _, k, d in self.g.out_edges(node_id, keys=True, data=True)
-                if kinds is None or k in kinds]
+        return [e for e in edges.values() if kinds is None or e.kind in kinds]
 
     def in_edges(self, node_id: str, kinds: Collection[str] | None = None) -> list[Edge]:
-        if node_id not in self.g:
+        edges = self._in.get(node_id)
+        if not edges:
             return []
-        return [d["data"] for _, _, k, d in self.g.in_edges(node_id, keys=True, data=True)
-                if kinds is None or k in kinds]
+        return [e for e in edges.values() if kinds is None or e.kind in kinds]
 
     def nodes_named(self, name: str) -> list[Node]:
-        return [self.g.nodes[i]["data"] for i in self._by_name.get(name, ())]
+        return [self._nodes[i] for i in self._by_name.get(name, ())]
 
     def nodes_with_qualname(self, qualname: str) -> list[Node]:
-        return [self.g.nodes[i]["data"] for i in self._by_qualname.get(qualname, ())]
+        return [self._nodes[i] for i in self._by_qualname.get(qualname, ())]
 
     def nodes_in_file(self, path: str) -> list[Node]:
-        return [self.g.nodes[i]["data"] for i in self._by_file.get(path, ())]
+        return [self._nodes[i] for i in self._by_file.get(path, ())]
 
     def lookup_dotted(self, dotted: str) -> list[str]:
         return list(self._dotted.get(dotted, ()))
 
     def iter_nodes(self, kinds: Collection[str] | None = None) -> Iterator[Node]:
-        for _, attrs in self.g.nodes(data=True):
-            node = attrs["data"]
+        for node in self._nodes.values():
             if kinds is None or node.kind in kinds:
                 yield node
 
     def names(self, kinds: Collection[str] | None = None) -> list[str]:
         return sorted({n.name for n in self.iter_nodes(kinds)})
 
-    # -- bulk access for storage -----------------------------------------------------------------
+    # -- bulk access ----------------------------------------------------------------------------
     def all_edges(self) -> Iterable[Edge]:
-        return (d["data"] for _, _, d in self.g.edges(data=True))
+        return (e for edges in self._out.values() for e in edges.values())
 
     def dotted_items(self) -> Iterable[tuple[str, str]]:
         return ((dotted, i) for dotted, ids in self._dotted.items() for i in ids)
 
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """The graph as networkx: node attribute ``data`` is the Node, edge key is the edge kind and
+        edge attributes are ``how`` and ``line``."""
+        g = nx.MultiDiGraph()
+        g.add_nodes_from((i, {"data": n}) for i, n in self._nodes.items())
+        g.add_edges_from((e.src, e.dst, e.kind, {"how": e.how, "line": e.line}) for e in self.all_edges())
+        return g
+
     @property
     def node_count(self) -> int:
-        return self.g.number_of_nodes()
+        return len(self._nodes)
 
     @property
     def edge_count(self) -> int:
-        return self.g.number_of_edges()
+        return self._edge_count

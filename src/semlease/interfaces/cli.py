@@ -106,6 +106,7 @@ def index(repo: RepoOpt = None, json_out: JsonOpt = False, quiet: QuietOpt = Fal
             "root": report.root, "index": report.index_path, "head": report.head,
             "up_to_date": report.up_to_date, "files": report.files, "extracted": report.extracted,
             "reused": report.reused, "removed": report.removed, "seconds": round(report.seconds, 3),
+            "timings": report.timings,
             "counts": report.counts,
             "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
             "syntax_errors": [{"path": p, "errors": n} for p, n in report.syntax_error_files],

@@ -46,6 +46,7 @@ class IndexReport:
     counts: dict[str, int] = field(default_factory=dict)
     up_to_date: bool = False
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
 
 def index_location(root: Path) -> Path:
@@ -81,16 +82,20 @@ def extractor_fingerprint() -> str:
 def build_index(root: Path, *, progress: Progress | None = None, force: bool = False,
                 workers: int | None = None) -> IndexReport:
     started = time.perf_counter()
+    timings: dict[str, float] = {}
+    clock = _Clock(timings)
     location = index_location(root)
     discovery = discover(root, extensions=languages.all_extensions())
     head = git.head_commit(root)
     fingerprint = extractor_fingerprint()
+    clock.lap("discover")
     with IndexStore.open(location) as store:
         if store.meta("extractor") != fingerprint:
             force = True
-        previous = {} if force else store.file_states()
+        stored = store.file_states()
+        previous = {} if force else stored
         current = {f.path: f for f in discovery.files}
-        removed = [p for p in previous if p not in current] if not force else list(store.file_states())
+        removed = [p for p in stored if p not in current]
         unchanged: list[str] = []
         touched: list[FileState] = []
         to_extract: list[SourceFile] = []
@@ -110,25 +115,41 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
                 extracted.append(item)
             else:
                 skipped.append(item)
-                if item[0] in previous:
+                if item[0] in stored:
                     removed.append(item[0])  # was indexed, cannot be read now
+        clock.lap("extract")
         nothing_changed = not extracted and not removed and store.is_built() and not force
         meta = {"root": str(root), "head": head or "", "extractor": fingerprint,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         graph = None
         if not nothing_changed or not store.is_built():
             facts: dict[str, FileFacts] = store.load_facts(unchanged) if unchanged else {}
-            facts.update({e.state.path: e.facts for e in extracted})
+            facts.update({e.state.path: e.facts() for e in extracted})
+            clock.lap("load")
             graph = link(facts)
+            clock.lap("link")
         else:
             meta.pop("built_at")
         store.save(meta=meta, changed=extracted, touched=touched, removed=removed,
                    skipped=skipped, graph=graph)
+        clock.lap("save")
         return IndexReport(
             root=str(root), index_path=str(location), head=head, files=len(unchanged) + len(extracted),
             extracted=len(extracted), reused=len(unchanged), removed=len(removed),
             skipped=tuple(sorted(skipped)), syntax_error_files=tuple(store.files_with_syntax_errors()),
-            counts=store.counts(), up_to_date=graph is None, seconds=time.perf_counter() - started)
+            counts=store.counts(), up_to_date=graph is None, seconds=time.perf_counter() - started,
+            timings=timings)
+
+
+class _Clock:
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.into[phase] = round(self.into.get(phase, 0.0) + now - self.last, 3)
+        self.last = now
 
 
 def link(facts: dict[str, FileFacts]) -> SymbolGraph:
@@ -186,4 +207,4 @@ def _extract_one(job: tuple):
         facts = language.extract(path, data)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the index; it is reported
         return (path, f"extractor failed: {type(exc).__name__}: {exc}")
-    return ExtractedFile(state, facts)
+    return ExtractedFile.of(state, facts)

@@ -225,26 +225,17 @@ class Resolver:
                     helpers[e.src] = f"through helper {src.qualname}"
                     nxt.append(e.src)
             frontier = nxt
-        # fixtures that use the region (or a helper), and fixtures that request those, transitively
+        # fixtures that are the region or use it (or a helper). A test's uses_fixture edges already hold
+        # its whole fixture closure, bound from the test's place, so no fixture chain is walked here.
         fixtures: dict[str, str] = {}
-        queue: deque[str] = deque()
         for node_id in [*members, *helpers]:
             n = members.get(node_id)
             if n is not None and n.kind == G.FIXTURE:
                 fixtures[node_id] = f"through fixture {n.fixture_name}"
-                queue.append(node_id)
             for e in self.graph.in_edges(node_id, (G.CALLS, G.REFERENCES)):
                 src = self.graph.node(e.src)
                 if src is not None and src.kind == G.FIXTURE and e.src not in fixtures:
                     fixtures[e.src] = f"through fixture {src.fixture_name}"
-                    queue.append(e.src)
-        while queue:
-            f = queue.popleft()
-            for e in self.graph.in_edges(f, (G.USES_FIXTURE,)):
-                src = self.graph.node(e.src)
-                if src is not None and src.kind == G.FIXTURE and e.src not in fixtures:
-                    fixtures[e.src] = fixtures[f]
-                    queue.append(e.src)
         for node_id in members:
             for e in self.graph.in_edges(node_id, (G.CALLS, G.REFERENCES, G.COVERS)):
                 self._add_test(out, members, e.src, "direct")
@@ -270,23 +261,16 @@ class Resolver:
         out.append(_entry(n, via=why))
 
     def _fixtures(self, members: dict[str, Node], tests: list[str], using: set[str]) -> list[Entry]:
-        """Fixtures the tests use, followed through fixture requests, plus fixtures using the region."""
+        """Fixtures the tests use (each test's edges hold its closure), plus fixtures using the region."""
         seen: set[str] = set()
-        queue = deque(tests)
-        for t in tests:  # a test method inherits its class's `usefixtures`
-            n = self.graph.node(t)
-            if n is not None and n.parent and self._kind(n.parent) == G.TEST:
-                queue.append(n.parent)
         out: list[Entry] = []
-        while queue:
-            t = queue.popleft()
+        for t in tests:
             for e in self.graph.out_edges(t, (G.USES_FIXTURE,)):
-                if e.dst in seen:
+                if e.dst in seen or e.dst in members:
                     continue
                 seen.add(e.dst)
-                queue.append(e.dst)
                 n = self.graph.node(e.dst)
-                if n is not None and e.dst not in members:
+                if n is not None:
                     out.append(_entry(n, via=e.how))
         for f in sorted(using - seen):
             n = self.graph.node(f)

@@ -563,20 +563,23 @@ class _Extraction:
         annotations: list[Captures],
         module_names: set[bytes],
     ) -> tuple[Reference, ...]:
-        # The hot loop: one pass over every expression identifier, in document order. A reference is first
-        # keyed by (segment group, chain bytes, called?); only a key seen for the first time is checked
-        # against local and builtin names, and only the keys that survive are decoded afterwards.
+        # The hot loop: one pass over every expression identifier, in document order. Local and builtin
+        # names are dropped first (before reading the chain), then references are keyed by (segment group,
+        # chain bytes, called?); only the distinct keys are decoded afterwards.
         padded = self.src + b"\0\0"  # a byte past every node end, never part of a chain
         starts = self.seg_starts
         bounds = [*starts[1:], 1 << 62]
         group_of = self.seg_group
-        visible = [_visible(scope) for _report, scope, _region in self.groups]
+        groups = self.groups
+        visible = [_visible(scope) for _report, scope, _region in groups]
         dropped = _IMPLICIT - module_names
         chain_match = _CHAIN.match
         followers = _CHAIN_FOLLOWERS
-        seen: dict[tuple[int, bytes, bool], Node | None] = {}
+        # (group, chain bytes, called?) -> the first node.
+        seen: dict[tuple[int, bytes, bool], Node] = {}
         low = high = 0
         group = 0
+        local = visible[0]
         for captures in heads:
             node = captures["reference.name"][0]
             start = node.start_byte
@@ -585,13 +588,22 @@ class _Extraction:
                 low = starts[index]
                 high = bounds[index]
                 group = group_of[index]
+                local = visible[group]
             name_end = end = node.end_byte
+            name = padded[start:name_end]
+            if name in dropped:
+                continue  # a builtin the file does not rebind
+            bound = local is not None and name in local
+            if bound and name not in _SELF_NAMES:
+                continue  # a local name: parameter, assignment target, loop variable...
             follower = padded[end]
             if follower in followers:
                 found = chain_match(padded, end)
                 if found is not None:
                     end = found.end()
                     follower = padded[end]
+            if bound and end == name_end:
+                continue  # `self` alone
             if follower == _OPEN_PAREN:
                 called = True
             elif follower == 32 or follower == 9:
@@ -601,24 +613,13 @@ class _Extraction:
                 called = padded[after] == _OPEN_PAREN
             else:
                 called = False
-            key = (group, padded[start:end], called)
-            if key in seen or start in targets:
-                continue
-            head = key[1] if end == name_end else padded[start:name_end]
-            local = visible[group]
-            if head in dropped or (
-                local is not None and head in local and (end == name_end or head not in _SELF_NAMES)
-            ):
-                seen[key] = None
-            else:
+            key = (group, name if end == name_end else padded[start:end], called)
+            if key not in seen and start not in targets:
                 seen[key] = node
 
         errors = self.errors
-        groups = self.groups
         lines: dict[tuple[str, tuple[str, ...], str], int] = {}
         for (group, raw, called), node in seen.items():
-            if node is None:
-                continue
             report, _scope, region = groups[group]
             if b"." in raw:
                 chain = tuple(raw.translate(None, _WS_BYTES).decode("utf-8", errors).split("."))

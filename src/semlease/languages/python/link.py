@@ -238,6 +238,18 @@ class PythonLinker:
             return name in ff.dunder_all
         return not name.startswith("_")
 
+    def _star_names(self, mod: str) -> set[str]:
+        """The names `from mod import *` binds: `__all__`, else the public module-level names."""
+        file = mod if mod in self.files else self._init_file(mod)
+        if file is None:
+            return set()
+        fs = self.scopes[file]
+        if fs.facts.dunder_all is not None:
+            return set(fs.facts.dunder_all)
+        names = {d.qualname for d in fs.facts.definitions if d.parent is None}
+        names |= set(fs.module_imports)
+        return {n for n in names if not n.startswith("_")}
+
     def _attr(self, value: Value, name: str, seen: frozenset[tuple[str, str]] = frozenset()) -> Value | None:
         kind, ref = value
         if kind == _MOD:
@@ -353,6 +365,11 @@ class PythonLinker:
                     node = self._module_node_id(mod)
                     if node is not None:
                         self.graph.add_edge(G.Edge(src, node, G.IMPORTS, text, imp.line))
+                    if is_init and not imp.scope:
+                        for name in self._star_names(mod):
+                            value = self._attr((_MOD, mod), name)
+                            if value is not None and value[0] == _SYM:
+                                self.graph.add_edge(G.Edge(path, value[1], G.REEXPORTS, text, imp.line))
                     continue
                 value = self._resolve_import(path, imp)
                 if value is None:
@@ -397,16 +414,25 @@ class PythonLinker:
 
     # ---------------------------------------------------------------- pytest
     def _link_fixtures(self) -> None:
+        """Bind fixture requests the way pytest does, from the requesting *test's* place.
+
+        A fixture's own requests are bound twice: once from where the fixture is defined (the static
+        edge fixture -> fixture), and once per test that uses it, from the test's place. pytest does the
+        latter: a shared fixture in tests/conftest.py asking for `settings` gets tests/api's override
+        when the test lives under tests/api. Each test therefore gets an edge to every fixture in its
+        closure; indirect ones say through which fixture.
+        """
         conftests = {posixpath.dirname(p): p for p in self.files if posixpath.basename(p) == "conftest.py"}
-        # fixtures visible in each file: module level, and per class for fixtures defined as methods
-        by_file: dict[str, dict[str, str]] = {}
-        by_class: dict[tuple[str, str], dict[str, str]] = {}
+        by_file: dict[str, dict[str, str]] = {}  # module-level fixtures per file, by requested name
+        by_class: dict[tuple[str, str], dict[str, str]] = {}  # fixtures defined as methods
         autouse: list[tuple[str, Definition]] = []
+        defs: dict[str, tuple[str, Definition]] = {}
         for path, fs in self.scopes.items():
             for d in fs.facts.definitions:
                 if d.fixture is None:
                     continue
                 node_id = G.symbol_id(path, d.qualname)
+                defs[node_id] = (path, d)
                 if d.parent is None:
                     by_file.setdefault(path, {})[d.fixture.name] = node_id
                 else:
@@ -414,28 +440,43 @@ class PythonLinker:
                 if d.fixture.autouse:
                     autouse.append((path, d))
 
-        def bind(path: str, owner: Definition | None, name: str, requester: str) -> str | None:
-            candidates: list[dict[str, str]] = []
+        def visible(path: str, owner: Definition | None, name: str) -> list[str]:
+            """Definitions of fixture `name` seen from a definition in `path`, nearest first."""
+            tables: list[dict[str, str]] = []
             cls = owner.parent if owner is not None else None
             while cls:
-                candidates.append(by_class.get((path, cls), {}))
+                tables.append(by_class.get((path, cls), {}))
                 parent = self.scopes[path].defs.get(cls)
                 cls = parent.parent if parent else None
-            candidates.append(by_file.get(path, {}))
+            tables.append(by_file.get(path, {}))
             d = posixpath.dirname(path)
             while True:
                 conftest = conftests.get(d)
                 if conftest is not None and conftest != path:
-                    candidates.append(by_file.get(conftest, {}))
+                    tables.append(by_file.get(conftest, {}))
                 if not d:
                     break
                 d = posixpath.dirname(d)
-            for table in candidates:
-                found = table.get(name)
-                if found is not None and found != requester:
-                    return found
-            return None
+            return [t[name] for t in tables if name in t]
 
+        def bind(path: str, owner: Definition | None, name: str, requester: str | None) -> str | None:
+            found = visible(path, owner, name)
+            if requester in found:  # a fixture overriding its own name asks for the next one out
+                rest = found[found.index(requester) + 1:]
+                return rest[0] if rest else None
+            return found[0] if found else None
+
+        def autouse_for(path: str) -> list[str]:
+            out = []
+            for fpath, d in autouse:
+                folder = posixpath.dirname(fpath)
+                applies = (_under(path, folder) if posixpath.basename(fpath) == "conftest.py"
+                           else fpath == path)
+                if applies:
+                    out.append(d.fixture.name)
+            return out
+
+        # static edges: every request bound from the requester's own place
         for path, fs in self.scopes.items():
             for d in fs.facts.definitions:
                 requester = G.symbol_id(path, d.qualname)
@@ -443,25 +484,37 @@ class PythonLinker:
                 if d.is_test:
                     requests += [(n, F.FIXTURE_USEFIXTURES) for n in fs.facts.module_fixture_requests]
                 for name, how in requests:
-                    target = bind(path, d, name, requester)
+                    target = bind(path, d, name, requester if d.fixture else None)
                     if target is None:
                         self._unresolved(path, d.span.start_line, requester, name,
                                          "fixture not defined in repository (pytest builtin or plugin)")
                         continue
-                    self.graph.add_edge(G.Edge(requester, target, G.USES_FIXTURE, f"{how} {name}",
-                                               d.contract.start_line))
-        # autouse fixtures apply to every test in their conftest's folder, or in their own module
-        for path, d in autouse:
-            fixture_id = G.symbol_id(path, d.qualname)
-            folder = posixpath.dirname(path)
-            in_scope = ([p for p in self.files if _under(p, folder)]
-                        if posixpath.basename(path) == "conftest.py" else [path])
-            for p in in_scope:
-                for t in self.scopes[p].facts.definitions:
-                    if t.is_test and t.kind != F.CLASS:
-                        self.graph.add_edge(G.Edge(G.symbol_id(p, t.qualname), fixture_id,
-                                                   G.USES_FIXTURE, f"autouse {d.fixture.name}",
-                                                   t.span.start_line))
+                    if not d.is_test:
+                        self.graph.add_edge(G.Edge(requester, target, G.USES_FIXTURE, f"{how} {name}",
+                                                   d.contract.start_line))
+
+        # per test: the closure of its fixtures, bound from the test's place
+        for path, fs in self.scopes.items():
+            autos = autouse_for(path)
+            for t in fs.facts.definitions:
+                if not t.is_test or t.kind == F.CLASS:
+                    continue
+                test_id = G.symbol_id(path, t.qualname)
+                queue: list[tuple[str, str, str | None]] = [(n, f"{how} {n}", None)
+                                                             for n, how in t.fixture_requests]
+                queue += [(n, f"usefixtures {n}", None) for n in fs.facts.module_fixture_requests]
+                queue += [(n, f"autouse {n}", None) for n in autos]
+                seen: set[str] = set()
+                while queue:
+                    name, how, requester = queue.pop(0)
+                    target = bind(path, t, name, requester)
+                    if target is None or target in seen:
+                        continue
+                    seen.add(target)
+                    self.graph.add_edge(G.Edge(test_id, target, G.USES_FIXTURE, how, t.contract.start_line))
+                    fpath, fdef = defs[target]
+                    for sub, _ in fdef.fixture_requests:
+                        queue.append((sub, f"{sub} through {fdef.fixture.name}", target))
 
     def _link_covers(self) -> None:
         tests = [n.id for n in self.graph.iter_nodes({G.TEST})]
@@ -486,12 +539,8 @@ class PythonLinker:
                 public |= set(fs.facts.dunder_all or ())
                 for star in fs.star_imports:
                     mod = self._module_value(file, star.module, star.level)
-                    target = (mod if mod in self.files else self._init_file(mod)) if mod else None
-                    if target is not None:
-                        tf = self.facts[target]
-                        public |= set(tf.dunder_all) if tf.dunder_all is not None else {
-                            d.qualname for d in tf.definitions
-                            if d.parent is None and not d.qualname.startswith("_")}
+                    if mod is not None:
+                        public |= self._star_names(mod)
                 for bound in public:
                     if bound in fs.defs:
                         continue

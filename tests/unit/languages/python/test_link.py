@@ -221,7 +221,11 @@ def test_fixtures_bind_to_the_nearest_conftest():
     assert ("tests/api/test_api.py::test_api", "tests/api/conftest.py::db") in uf  # nearest conftest
     assert ("tests/api/conftest.py::db", "tests/conftest.py::db") in uf  # an override asks its parent
     assert ("tests/api/test_api.py::test_api", "tests/conftest.py::clean") in uf  # autouse
-    assert ("tests/api/test_api.py::test_api", "tests/conftest.py::db") not in uf
+    # the override's own request reaches the root db, and the test's closure says so
+    hows = {(e.src, e.dst): e.how for e in g.all_edges() if e.kind == G.USES_FIXTURE}
+    assert hows[("tests/api/test_api.py::test_api", "tests/api/conftest.py::db")] == "param db"
+    assert hows[("tests/api/test_api.py::test_api", "tests/conftest.py::db")] == "db through db"
+    assert hows[("tests/test_users.py::test_user", "tests/conftest.py::db")] == "db through user"
     assert ("tests/api/test_api.py", "tmp_path",
             "fixture not defined in repository (pytest builtin or plugin)") in {
         (u.path, u.text, u.reason) for u in g.unresolved}

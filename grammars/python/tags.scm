@@ -13,16 +13,15 @@
 ; ---------------------------------------------------------------- definitions
 
 ; `def` and `async def`, at any depth. A method is a function whose parent definition is a class.
+; (Optional children such as the return type or the bases are read from the node: an optional capture
+; makes the whole query measurably slower.)
 (function_definition
   name: (identifier) @name
   parameters: (parameters) @definition.parameters
-  return_type: (type)? @definition.return_type
   body: (block) @definition.body) @definition.function
 
 (class_definition
   name: (identifier) @name
-  type_parameters: (type_parameter)? @definition.type_parameters
-  superclasses: (argument_list)? @definition.superclasses
   body: (block) @definition.body) @definition.class
 
 ; Decorators, paired with the definition they decorate (one match holds them all).

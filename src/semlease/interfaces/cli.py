@@ -237,12 +237,13 @@ def main(argv: list[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         print("semlease: interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # click's usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors from the argument parser, and anything unexpected
+        # typer raises click's ClickException (vendored inside typer since 0.2x): duck-type it
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            if _DEBUG:
+                raise
+            print(f"semlease: error: {exc.format_message()} (see semlease --help)", file=sys.stderr)
+            sys.exit(2)
         if _DEBUG:
             raise
         print(f"semlease: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",

@@ -280,11 +280,16 @@ class Resolver:
 
     # ================================================================== radius
     def radius(self, region: Region, depth: int | None = DEFAULT_RADIUS_DEPTH) -> Radius:
+        """Transitive dependents, nearest first, and every test that exercises the region or them.
+
+        Tests and fixtures are not dependents: the tests that reach the region or any listed dependent
+        (directly, through fixtures, or through test helpers) are listed under ``tests``.
+        """
         targets = self.targets(region)
         members = self._members(targets)
         seen: set[str] = set(members)
         dependents: list[RadiusEntry] = []
-        tests: list[str] = []
+        reached: dict[str, Node] = dict(members)
         frontier = list(members)
         distance = 0
         while frontier and (depth is None or distance < depth):
@@ -294,22 +299,20 @@ class Resolver:
                 for e in sorted(self.graph.in_edges(node_id, G.USE_KINDS), key=_edge_key):
                     if e.src in seen:
                         continue
-                    n = self.graph.node(e.src)
-                    if n is None:
-                        continue
                     seen.add(e.src)
-                    if n.kind == G.TEST:
-                        for t in (self._children(n.id) or [n]):
-                            if t.kind == G.TEST and t.id not in tests:
-                                tests.append(t.id)
+                    n = self.graph.node(e.src)
+                    if n is None or n.kind in (G.TEST, G.FIXTURE):
                         continue
                     dependents.append(RadiusEntry(**_entry(n).model_dump(exclude={"via"}),
                                                   distance=distance, via=node_id))
+                    reached[n.id] = n
                     nxt.append(e.src)
             frontier = nxt
-        files = sorted({d.path for d in dependents} | {t.partition("::")[0] for t in tests})
+        tests, _ = self._tests(reached)
+        test_ids = sorted({t.id for t in tests})
+        files = sorted({d.path for d in dependents} | {t.partition("::")[0] for t in test_ids})
         return Radius(region=region.text, depth=depth, dependents=tuple(dependents), files=tuple(files),
-                      tests=tuple(tests))
+                      tests=tuple(test_ids))
 
 
 def _entry(n: Node, via: str | None = None) -> Entry:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import gc
 import re
 from bisect import bisect_right
@@ -111,6 +112,41 @@ _FIXTURE_MODULES = ("pytest", "pytest_asyncio")
 
 
 # ------------------------------------------------------------------------------------------------- setup
+
+
+def _fast_constructor(cls: type) -> Any:
+    """A keyword-compatible constructor for a frozen, slotted dataclass of facts that stores the fields
+    through their slot descriptors instead of the generated ``__init__`` (which calls
+    ``object.__setattr__`` once per field): about twice as fast, for the objects built by the hundred
+    thousand. Built from ``dataclasses.fields`` so that a field added to the contract is set too; falls
+    back to the class itself for anything it does not handle (factories, ``__post_init__``)."""
+    fields = dataclasses.fields(cls)
+    if hasattr(cls, "__post_init__") or not hasattr(cls, "__slots__"):
+        return cls
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    parameters, body = [], []
+    for index, item in enumerate(fields):
+        if item.default_factory is not dataclasses.MISSING or not item.init:
+            return cls
+        descriptor = getattr(cls, item.name, None)
+        if descriptor is None or not hasattr(descriptor, "__set__"):
+            return cls
+        namespace[f"_set{index}"] = descriptor.__set__
+        if item.default is dataclasses.MISSING:
+            parameters.append(item.name)
+        else:
+            namespace[f"_default{index}"] = item.default
+            parameters.append(f"{item.name}=_default{index}")
+        body.append(f"    _set{index}(o, {item.name})")
+    code = f"def make({', '.join(parameters)}):\n    o = _new(_cls)\n" + "\n".join(body) + "\n    return o\n"
+    exec(code, namespace)  # noqa: S102 - generated from the dataclass's own field names
+    return namespace["make"]
+
+
+_new_definition = _fast_constructor(Definition)
+_new_span = _fast_constructor(Span)
+_new_reference = _fast_constructor(Reference)
+_new_import = _fast_constructor(Import)
 
 
 @cache
@@ -208,28 +244,19 @@ def _visible(scope: _Scope | None) -> frozenset[bytes] | None:
 
 
 class _Def:
-    """A function or class being built; it becomes a frozen ``Definition`` at the end."""
+    """A function or class being built; it becomes a frozen ``Definition`` at the end. (No ``__slots__``:
+    class-level defaults keep construction down to the attributes every definition has.)"""
 
-    __slots__ = (
-        "node",
-        "is_class",
-        "name",
-        "qualname",
-        "start",
-        "end",
-        "body_start",
-        "header_end",
-        "decorators",
-        "parameters",
-        "superclasses",
-        "parent",
-        "scope",
-        "enclosing",
-        "is_test",
-        "fixture",
-        "marks",
-        "method_names",
-    )
+    decorators: list[Node] = []  # noqa: RUF012 - never mutated, replaced when decorated
+    parameters: Node | None = None
+    superclasses: Node | None = None
+    parent: _Def | None = None
+    scope: _Scope | None = None
+    enclosing: _Scope | None = None  # the scope the definition's name is bound in
+    is_test = False
+    fixture: FixtureInfo | None = None
+    marks: _Marks | None = None
+    method_names: frozenset[str] | set[str] = frozenset()
 
     def __init__(self, node: Node, is_class: bool, name: str, body_start: int) -> None:
         self.node = node
@@ -240,16 +267,6 @@ class _Def:
         self.end = node.end_byte
         self.body_start = body_start
         self.header_end = body_start
-        self.decorators: list[Node] = []
-        self.parameters: Node | None = None
-        self.superclasses: Node | None = None
-        self.parent: _Def | None = None
-        self.scope: _Scope | None = None
-        self.enclosing: _Scope | None = None  # the scope the definition's name is bound in
-        self.is_test = False
-        self.fixture: FixtureInfo | None = None
-        self.marks: _Marks | None = None
-        self.method_names: set[str] = set()
 
 
 class _Marks:
@@ -371,8 +388,11 @@ class _Extraction:
             d = _Def(node, False, src[name.start_byte : name.end_byte].decode("utf-8", errors),
                      captures["definition.body"][0].start_byte)
             d.parameters = parameters
-            returns = captures.get("definition.return_type")
-            header_end = returns[0].end_byte if returns else parameters.end_byte
+            header_end = parameters.end_byte
+            if src.find(b"->", header_end, d.body_start) >= 0:
+                returns = node.child_by_field_name("return_type")
+                if returns is not None:
+                    header_end = returns.end_byte
             colon = src.find(b":", header_end, d.body_start)
             d.header_end = colon if colon >= 0 else header_end
             defs.append(d)
@@ -383,13 +403,14 @@ class _Extraction:
             d = _Def(node, True, src[name.start_byte : name.end_byte].decode("utf-8", errors),
                      captures["definition.body"][0].start_byte)
             header_end = name.end_byte
-            extra = captures.get("definition.type_parameters")
-            if extra:
-                header_end = extra[0].end_byte
-            supers = captures.get("definition.superclasses")
-            if supers:
-                d.superclasses = supers[0]
-                header_end = supers[0].end_byte
+            if src[header_end : header_end + 64].lstrip()[:1] in (b"(", b"[", b"\\"):  # bases or type parameters
+                extra = node.child_by_field_name("type_parameters")
+                if extra is not None:
+                    header_end = extra.end_byte
+                supers = node.child_by_field_name("superclasses")
+                if supers is not None:
+                    d.superclasses = supers
+                    header_end = supers.end_byte
             colon = src.find(b":", header_end, d.body_start)
             d.header_end = colon if colon >= 0 else header_end
             defs.append(d)
@@ -399,15 +420,19 @@ class _Extraction:
             if d is not None:
                 d.start = captures["definition.decorated_definition"][0].start_byte
                 d.decorators = captures["definition.decorator"]
-        defs.sort(key=lambda d: (d.start, -d.end))
+        defs.sort(key=_start_of)  # two definitions never start at the same byte
 
         stack: list[_Def] = []
         for d in defs:
             while stack and stack[-1].end <= d.start:
                 stack.pop()
             if stack:
-                d.parent = stack[-1]
-                d.qualname = f"{d.parent.qualname}.{d.name}"
+                parent = d.parent = stack[-1]
+                d.qualname = f"{parent.qualname}.{d.name}"
+                if parent.is_class and not d.is_class:
+                    if not parent.method_names:
+                        parent.method_names = set()
+                    parent.method_names.add(d.name)  # type: ignore[union-attr]
             stack.append(d)
         return defs
 
@@ -637,7 +662,7 @@ class _Extraction:
             if b'"' in text or b"'" in text:
                 self._string_annotation(node, lines, visible, dropped)
 
-        references = [Reference(scope, chain, kind, line) for (scope, chain, kind), line in lines.items()]
+        references = [_new_reference(scope, chain, kind, line) for (scope, chain, kind), line in lines.items()]
         references.sort(key=_line_of)
         return tuple(references)
 
@@ -682,7 +707,7 @@ class _Extraction:
             module_nodes = captures.get("import.module")
             if module_nodes:
                 node = module_nodes[0]
-                item = Import(module=self._dotted(node), name=None, alias=alias, line=node.start_point[0] + 1,
+                item = _new_import(module=self._dotted(node), name=None, alias=alias, line=node.start_point[0] + 1,
                               scope=scope, type_checking=checking)
                 found.append((node.start_byte, item))
                 continue
@@ -703,14 +728,14 @@ class _Extraction:
             else:
                 node = captures["import.name"][0]
                 name = self._dotted(node)
-            item = Import(module=module, name=name, alias=alias, line=node.start_point[0] + 1, level=level,
+            item = _new_import(module=module, name=name, alias=alias, line=node.start_point[0] + 1, level=level,
                           scope=scope, type_checking=checking)
             found.append((node.start_byte, item))
         found.sort(key=itemgetter(0))
         return [item for _, item in found]
 
     def _dotted(self, node: Node) -> str:
-        return _WS.sub(b"", self.src[node.start_byte : node.end_byte]).decode("utf-8", self.errors)
+        return self.src[node.start_byte : node.end_byte].translate(None, _WS_BYTES).decode("utf-8", self.errors)
 
     def _type_checking_blocks(self) -> list[tuple[int, int]]:
         """Byte ranges of the bodies of `if TYPE_CHECKING:` / `if typing.TYPE_CHECKING:` (and `elif`)."""
@@ -758,7 +783,7 @@ class _Extraction:
             if scope is not None and (owner is None or scope is not owner.scope):
                 continue  # in a function, a lambda or a comprehension
             parent = owner.qualname if owner is not None else None
-            span = Span(assignment.start_point[0] + 1, _end_line(assignment))
+            span = _new_span(assignment.start_point[0] + 1, _end_line(assignment))
             signature = self._collapsed(start, assignment.end_byte, assignment, SIGNATURE_LIMIT)[:SIGNATURE_LIMIT]
             targets = _target_identifiers(captures["name"][0])
             value = assignment.child_by_field_name("right")
@@ -769,7 +794,7 @@ class _Extraction:
                 value = value.child_by_field_name("right")
             for target in targets:
                 name = src[target.start_byte : target.end_byte].decode("utf-8", self.errors)
-                definition = Definition(
+                definition = _new_definition(
                     qualname=f"{parent}.{name}" if parent else name,
                     kind=CONSTANT,
                     span=span,
@@ -890,10 +915,6 @@ class _Extraction:
                 class_marks.setdefault(id(constant.owner), []).extend(expressions)
 
         for d in defs:
-            if not d.is_class and d.parent is not None and d.parent.is_class:
-                d.parent.method_names.add(d.name)
-
-        for d in defs:
             if d.is_class:
                 own = class_marks.get(id(d))
                 if not (d.decorators or own or d.name.startswith("Test")):
@@ -997,11 +1018,11 @@ class _Extraction:
                 (
                     d.start,
                     order,
-                    Definition(
+                    _new_definition(
                         qualname=d.qualname,
                         kind=kind,
-                        span=Span(first_line, end_line),
-                        contract=Span(first_line, header_line),
+                        span=_new_span(first_line, end_line),
+                        contract=_new_span(first_line, header_line),
                         signature=signature,
                         decorators=decorators,
                         parent=parent.qualname if parent is not None else None,
@@ -1024,6 +1045,7 @@ class _Extraction:
 
 
 _line_of = attrgetter("line")
+_start_of = attrgetter("start")
 
 
 def _end_line(node: Node) -> int:

@@ -51,6 +51,15 @@ class _FileScope:
     module_imports: dict[str, Import]  # bound name -> last module-level import binding it
     scoped_imports: dict[tuple[str, str], Import]  # (scope qualname, bound name) -> import
     star_imports: list[Import]
+    # constants per holding scope ("" = module, or a class qualname): (first line, last line, qualname)
+    constants: dict[str, list[tuple[int, int, str]]]
+
+    def constant_at(self, scope: str, line: int) -> str | None:
+        """The constant whose statement holds `line`, so `ROUTES = {"/x": handler}` is ROUTES' use."""
+        for start, end, qualname in self.constants.get(scope, ()):
+            if start <= line <= end:
+                return qualname
+        return None
 
 
 class PythonLinker:
@@ -175,8 +184,13 @@ class PythonLinker:
                     scoped[(imp.scope, bound)] = imp
                 else:
                     module_imports[bound] = imp
-            self.scopes[path] = _FileScope(ff, {d.qualname: d for d in ff.definitions},
-                                           module_imports, scoped, stars)
+            defs = {d.qualname: d for d in ff.definitions}
+            constants: dict[str, list[tuple[int, int, str]]] = {}
+            for d in ff.definitions:
+                if d.kind == F.CONSTANT and (d.parent is None or defs[d.parent].kind == F.CLASS):
+                    constants.setdefault(d.parent or "", []).append(
+                        (d.span.start_line, d.span.end_line, d.qualname))
+            self.scopes[path] = _FileScope(ff, defs, module_imports, scoped, stars, constants)
 
     # ---------------------------------------------------------------- nodes
     def _add_nodes(self) -> None:
@@ -393,7 +407,8 @@ class PythonLinker:
                 self._link_reference(path, fs, ref)
 
     def _link_reference(self, path: str, fs: _FileScope, ref: Reference) -> None:
-        src = G.symbol_id(path, ref.scope) if ref.scope else path
+        owner = fs.constant_at(ref.scope, ref.line) or ref.scope
+        src = G.symbol_id(path, owner) if owner else path
         value = self._resolve_chain(path, ref.scope, ref.chain)
         text = ".".join(ref.chain)
         if value is None:

@@ -41,7 +41,7 @@ $(BENCH_STAMP): $(STAMP)
 demo: $(STAMP)
 	$(SEMLEASE) index --repo $(DEMO_REPO)
 	$(SEMLEASE) resolve --repo $(DEMO_REPO) 'export create_invoice'
-	$(SEMLEASE) resolve --repo $(DEMO_REPO) 'fixture db'
+	$(SEMLEASE) resolve --repo $(DEMO_REPO) 'fixture tests/conftest.py::db'
 	$(SEMLEASE) radius --repo $(DEMO_REPO) 'export create_invoice'
 
 test: $(STAMP)

@@ -13,7 +13,7 @@ _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
-from helpers import GIT_ENV, write_repo
+from helpers import GIT_ENV, write_repo  # noqa: E402 - needs the sys.path line above
 
 MakeGitRepo = Callable[..., Path]
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import semlease
@@ -120,7 +120,7 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
         clock.lap("extract")
         nothing_changed = not extracted and not removed and store.is_built() and not force
         meta = {"root": str(root), "head": head or "", "extractor": fingerprint,
-                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
         graph = None
         if not nothing_changed or not store.is_built():
             facts: dict[str, FileFacts] = store.load_facts(unchanged) if unchanged else {}
@@ -178,8 +178,7 @@ def _extract_all(files: list[SourceFile], previous: dict[str, FileState], progre
     done = 0
     with ProcessPoolExecutor(max_workers=n) as pool:
         for results in pool.map(_extract_chunk, chunks):
-            for item in results:
-                yield item
+            yield from results
             done += len(results)
             if progress:
                 progress(done, total)

@@ -306,7 +306,11 @@ class Resolver:
                     dependents.append(RadiusEntry(**_entry(n).model_dump(exclude={"via"}),
                                                   distance=distance, via=node_id))
                     reached[n.id] = n
-                    nxt.append(e.src)
+                    # A file is listed for its module-level uses (an import line, a top-level call) but
+                    # not followed: whoever imports that module uses its definitions, which the graph
+                    # already links one by one. Following files would reach every importer of a package.
+                    if n.kind != G.FILE:
+                        nxt.append(e.src)
             frontier = nxt
         tests, _ = self._tests(reached)
         test_ids = sorted({t.id for t in tests})

@@ -25,9 +25,18 @@
 ; The walrus.
 (named_expression name: (identifier) @local.definition)
 
-; `with ... as x` and `except E as x`: these identifiers are also captured as expressions by tags.scm,
-; so they are told apart to be dropped from the references.
+; `with ... as x`, `with ... as (x, y)` and `except E as x`: these identifiers are also captured as
+; expressions by tags.scm, so they are told apart to be dropped from the references.
 (as_pattern_target (identifier) @local.definition.target)
+(as_pattern_target (tuple (identifier) @local.definition.target))
+(as_pattern_target (list (identifier) @local.definition.target))
+
+; Capture patterns of `match`: `case [x, *rest]`, `case Point(x=px) as p`, `case {"k": v, **kw}`. (A
+; dotted name of one identifier binds it; `Color.RED` is a value.)
+(case_pattern (dotted_name . (identifier) @local.definition .))
+(keyword_pattern (dotted_name . (identifier) @local.definition .))
+(splat_pattern (identifier) @local.definition)
+(as_pattern (case_pattern) (identifier) @local.definition)
 
 ; `nonlocal x` binds nothing new but x stays local to the enclosing function; `global x` makes x a
 ; module name in the function that declares it.

@@ -29,11 +29,14 @@
   (decorator)+ @definition.decorator
   definition: (_) @definition.decorated) @definition.decorated_definition
 
-; Assignment statements (`expression_statement` is a supertype: `x = 1` has no wrapper node); only
-; those at module or class level become constants. `@name` is the first target (an identifier, a tuple
-; or list of targets, an attribute...); chained targets (`A = B = 1`) are read from the right side.
-(expression_statement/assignment
-  left: (_) @name) @definition.constant
+; Module-level assignments (`expression_statement` is a supertype: `x = 1` has no wrapper node). `@name`
+; is the first target (an identifier, a tuple or list of targets, an attribute...); chained targets
+; (`A = B = 1`) are read from the right side. Assignments in class bodies and in the `if`/`try`/`with`
+; blocks of the module or a class are read from those few statements by extract.py: a pattern matching
+; every assignment statement would bring in all those of function bodies, at a measurable cost.
+(module
+  (expression_statement/assignment
+    left: (_) @name) @definition.constant)
 
 ; ---------------------------------------------------------------- imports (one match per binding)
 

@@ -169,7 +169,7 @@ class Resolver:
     def _contract_of(self, n: Node) -> list[Entry]:
         if n.kind == G.CONSTANT:
             return [_span_entry(n, "constant")]
-        if n.kind != G.CLASS and not (n.kind == G.TEST and self._children(n.id)):
+        if n.kind != G.CLASS and not _is_test_class(n):
             return [_span_entry(n, "signature")]
         out = [_span_entry(n, "class-header")]
         for child in self._children(n.id):
@@ -204,7 +204,7 @@ class Resolver:
                 if e.src in members:
                     continue
                 n = self.graph.node(e.src)
-                if n is not None and n.kind not in (G.TEST, G.FIXTURE):
+                if n is not None and n.kind not in (G.TEST, G.FIXTURE) and self._enclosing_test(n) is None:
                     out.append(_entry(n, via=f"{e.kind}: {e.how}"))
         return out
 
@@ -251,14 +251,32 @@ class Resolver:
         if node_id in members:
             return
         n = self.graph.node(node_id)
-        if n is None or n.kind != G.TEST:
+        if n is None:
             return
-        if self._children(node_id):  # a test class: its methods are the tests
-            for child in self._children(node_id):
+        if n.kind != G.TEST:
+            # a function nested in a test (a route, a callback) is the test's own code
+            n = self._enclosing_test(n)
+            if n is None or n.id in members:
+                return
+            why = f"{why}, inside the test"
+        if _is_test_class(n):  # a test class: its methods are the tests
+            for child in self._children(n.id):
                 if child.kind == G.TEST:
                     out.append(_entry(child, via=why))
             return
         out.append(_entry(n, via=why))
+
+    def _enclosing_test(self, n: Node) -> Node | None:
+        """The test a definition is nested in, if any (a test's helper function, a test's route)."""
+        parent = n.parent
+        while parent and "::" in parent:
+            p = self.graph.node(parent)
+            if p is None:
+                return None
+            if p.kind == G.TEST and not _is_test_class(p):
+                return p
+            parent = p.parent
+        return None
 
     def _fixtures(self, members: dict[str, Node], tests: list[str], using: set[str]) -> list[Entry]:
         """Fixtures the tests use (each test's edges hold its closure), plus fixtures using the region."""
@@ -301,7 +319,7 @@ class Resolver:
                         continue
                     seen.add(e.src)
                     n = self.graph.node(e.src)
-                    if n is None or n.kind in (G.TEST, G.FIXTURE):
+                    if n is None or n.kind in (G.TEST, G.FIXTURE) or self._enclosing_test(n) is not None:
                         continue
                     dependents.append(RadiusEntry(**_entry(n).model_dump(exclude={"via"}),
                                                   distance=distance, via=node_id))
@@ -327,6 +345,10 @@ def _span_entry(n: Node, kind: str) -> Entry:
     start = n.contract_start or n.start_line
     end = n.contract_end or start
     return Entry(id=n.id, kind=kind, path=n.path, start_line=start, end_line=end)
+
+
+def _is_test_class(n: Node) -> bool:
+    return n.kind == G.TEST and n.signature.startswith("class ")
 
 
 def _is_public(name: str) -> bool:

@@ -102,6 +102,7 @@ _ALL_METHOD = re.compile(rb"__all__[ \t]*\.[ \t]*(?:extend|append|remove)[ \t]*\
 _CAPTURE = re.compile(r"@([A-Za-z_][A-Za-z0-9_.]*)")
 _QUERY_COMMENT = re.compile(r";[^\n]*")
 _OPEN_PAREN = 40  # b"("
+_MAX_QUERY_DEPTH = 60_000
 
 # Names every module can read without binding them; dropped from references unless the file binds them.
 _IMPLICIT = frozenset(
@@ -115,31 +116,35 @@ _FIXTURE_MODULES = ("pytest", "pytest_asyncio")
 
 
 def _fast_constructor(cls: type) -> Any:
-    """A keyword-compatible constructor for a frozen, slotted dataclass of facts that stores the fields
-    through their slot descriptors instead of the generated ``__init__`` (which calls
-    ``object.__setattr__`` once per field): about twice as fast, for the objects built by the hundred
-    thousand. Built from ``dataclasses.fields`` so that a field added to the contract is set too; falls
-    back to the class itself for anything it does not handle (factories, ``__post_init__``)."""
-    fields = dataclasses.fields(cls)
-    if hasattr(cls, "__post_init__") or not hasattr(cls, "__slots__"):
+    """A constructor for a frozen, slotted facts dataclass that takes the same arguments as the class but
+    stores the fields through their slot descriptors instead of the generated ``__init__`` (which calls
+    ``object.__setattr__`` once per field): about twice as fast, for objects built by the hundred
+    thousand. It is generated from ``dataclasses.fields``, so a field added to the contract is set too;
+    anything it does not handle (a default factory, ``__post_init__``, no slots) falls back to the class.
+    """
+    if hasattr(cls, "__post_init__") or "__slots__" not in vars(cls):
         return cls
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    parameters, body = [], []
-    for index, item in enumerate(fields):
-        if item.default_factory is not dataclasses.MISSING or not item.init:
-            return cls
-        descriptor = getattr(cls, item.name, None)
-        if descriptor is None or not hasattr(descriptor, "__set__"):
+    positional: list[str] = []
+    keyword_only: list[str] = []
+    body: list[str] = []
+    for index, item in enumerate(dataclasses.fields(cls)):
+        descriptor = vars(cls).get(item.name)
+        if item.default_factory is not dataclasses.MISSING or not item.init or not hasattr(descriptor, "__set__"):
             return cls
         namespace[f"_set{index}"] = descriptor.__set__
-        if item.default is dataclasses.MISSING:
-            parameters.append(item.name)
-        else:
+        parameter = item.name
+        if item.default is not dataclasses.MISSING:
             namespace[f"_default{index}"] = item.default
-            parameters.append(f"{item.name}=_default{index}")
+            parameter = f"{item.name}=_default{index}"
+        (keyword_only if item.kw_only is True else positional).append(parameter)
         body.append(f"    _set{index}(o, {item.name})")
-    code = f"def make({', '.join(parameters)}):\n    o = _new(_cls)\n" + "\n".join(body) + "\n    return o\n"
-    exec(code, namespace)  # noqa: S102 - generated from the dataclass's own field names
+    parameters = ", ".join([*positional, *(["*", *keyword_only] if keyword_only else [])])
+    code = f"def make({parameters}):\n    o = _new(_cls)\n" + "\n".join(body) + "\n    return o\n"
+    try:
+        exec(code, namespace)  # noqa: S102 - generated from the dataclass's own field names
+    except SyntaxError:  # e.g. a field without a default after one with a default
+        return cls
     return namespace["make"]
 
 
@@ -175,9 +180,11 @@ def _parser() -> Parser:
 def extract_python(path: str, source: bytes) -> FileFacts:
     """Facts of one Python file (``path`` is repository-relative). Never raises: undecodable bytes give a
     note, syntax errors give ``syntax_errors`` and extraction goes on with what tree-sitter recovered."""
-    if not isinstance(source, bytes):
+    if isinstance(source, str):
+        source = source.encode("utf-8", "surrogatepass")
+    elif not isinstance(source, bytes):
         source = bytes(source)
-    path = path.replace("\\", "/")
+    path = str(path).replace("\\", "/")
     notes: list[str] = []
     valid = True
     if not source.isascii():
@@ -218,10 +225,10 @@ class _Scope:
             parent = parent.parent
         self.parent = parent
         self.is_class = is_class
-        self.visible: frozenset[bytes] | None = None
+        self.visible: frozenset[bytes] | set[bytes] | None = None
 
 
-def _visible(scope: _Scope | None) -> frozenset[bytes] | None:
+def _visible(scope: _Scope | None) -> frozenset[bytes] | set[bytes] | None:
     """Names bound in ``scope`` or in an enclosing function (None at module level)."""
     if scope is None:
         return None
@@ -232,13 +239,13 @@ def _visible(scope: _Scope | None) -> frozenset[bytes] | None:
     while current is not None and current.visible is None:
         chain.append(current)
         current = current.parent
-    inherited: frozenset[bytes] = current.visible if current is not None else frozenset()  # type: ignore[assignment]
+    inherited: frozenset[bytes] | set[bytes] = current.visible if current is not None else frozenset()
     for link in reversed(chain):
         own: set[bytes] | frozenset[bytes] = link.names
         if link.globals:
             own = own - link.globals
             inherited = inherited - link.globals
-        link.visible = inherited.union(own) if own else inherited
+        link.visible = (inherited.union(own) if inherited else own) if own else inherited
         inherited = link.visible
     return scope.visible
 
@@ -258,14 +265,15 @@ class _Def:
     marks: _Marks | None = None
     method_names: frozenset[str] | set[str] = frozenset()
 
-    def __init__(self, node: Node, is_class: bool, name: str, body_start: int) -> None:
+    def __init__(self, node: Node, is_class: bool, name: str, body: Node) -> None:
         self.node = node
+        self.body = body
         self.is_class = is_class
         self.name = name
         self.qualname = name
         self.start = node.start_byte  # moved to the first decorator when decorated
         self.end = node.end_byte
-        self.body_start = body_start
+        self.body_start = body_start = body.start_byte
         self.header_end = body_start
 
 
@@ -304,7 +312,6 @@ class _Extraction:
         self.seg_starts: list[int] = []
         self.seg_report: list[str] = []  # qualname references are reported under
         self.seg_bind: list[_Scope | None] = []  # where a name bound here goes (None: module level)
-        self.seg_owner: list[_Def | None] = []  # the class whose body this is directly in
         self.seg_group: list[int] = []  # index into self.groups
         self.groups: list[tuple[str, _Scope | None, str | None]] = []  # (report, lookup scope, kind region)
 
@@ -319,14 +326,19 @@ class _Extraction:
         root = self.root = tree.root_node
         query, kinds = _query()
         buckets: list[list[Captures]] = [[] for _ in range(_K_IGNORED + 1)]
-        for pattern, captures in QueryCursor(query).matches(root):
-            buckets[kinds[pattern]].append(captures)
+        add_to = [buckets[kind].append for kind in kinds]  # pattern index -> its bucket's append
+        cursor = QueryCursor(query)
+        # Tree-sitter's query cursor slows to a crawl below a depth of 65535 (a 100 000-term `a + a + ...`
+        # or `a.b.b.b...`); real code never nests anywhere near this deep.
+        cursor.set_max_start_depth(_MAX_QUERY_DEPTH)
+        for pattern, captures in cursor.matches(root):
+            add_to[pattern](captures)
 
         defs = self._definitions(buckets[_K_FUNCTION], buckets[_K_CLASS], buckets[_K_DECORATED])
         self._segments(defs, buckets)
         targets = self._bindings(defs, buckets)
         imports = self._imports(buckets[_K_IMPORT])
-        constants = self._constants(buckets[_K_CONSTANT])
+        constants = self._constants(buckets[_K_CONSTANT], defs)
 
         module_names = {d.name.encode("utf-8") for d in defs if d.parent is None}
         module_names.update(c.definition.name.encode("utf-8") for c in constants if c.owner is None)
@@ -386,7 +398,7 @@ class _Extraction:
             name = captures["name"][0]
             parameters = captures["definition.parameters"][0]
             d = _Def(node, False, src[name.start_byte : name.end_byte].decode("utf-8", errors),
-                     captures["definition.body"][0].start_byte)
+                     captures["definition.body"][0])
             d.parameters = parameters
             header_end = parameters.end_byte
             if src.find(b"->", header_end, d.body_start) >= 0:
@@ -401,7 +413,7 @@ class _Extraction:
             node = captures["definition.class"][0]
             name = captures["name"][0]
             d = _Def(node, True, src[name.start_byte : name.end_byte].decode("utf-8", errors),
-                     captures["definition.body"][0].start_byte)
+                     captures["definition.body"][0])
             header_end = name.end_byte
             if src[header_end : header_end + 64].lstrip()[:1] in (b"(", b"[", b"\\"):  # bases or type parameters
                 extra = node.child_by_field_name("type_parameters")
@@ -443,9 +455,8 @@ class _Extraction:
 
         A definition's range runs from its first decorator to its end: its decorators, bases, defaults and
         annotations are reported under it and its parameters bind in it. A state is (report qualname,
-        lookup scope, binding scope, kind region, class owner, group): the lookup scope filters
-        references, the binding scope receives bound names, the owner makes an assignment a class
-        attribute and the group is what references are deduplicated by.
+        lookup scope, binding scope, kind region, group): the lookup scope filters references, the
+        binding scope receives bound names and the group is what references are deduplicated by.
         """
         # (start, -end, rank, index): at equal ranges a definition comes before a region, a region before
         # a lambda or a comprehension.
@@ -476,7 +487,7 @@ class _Extraction:
         ranges.sort()
 
         group_ids: dict[tuple[str, Any, Any], int] = {("", None, None): 0}
-        root: tuple[Any, ...] = ("", None, None, None, None, 0)
+        root: tuple[Any, ...] = ("", None, None, None, 0)
         starts = [0]
         states = [root]
         stack: list[tuple[int, tuple[Any, ...]]] = [(1 << 62, root)]
@@ -501,21 +512,18 @@ class _Extraction:
                 scope = d.scope = _Scope(parent[1], d.is_class)
                 report = d.qualname
                 region = None
-                owner = d if d.is_class else None
             elif rank == 1:  # a region giving references a kind
                 report, scope = parent[0], parent[1]
                 region = payloads[index]
-                owner = parent[4]
             else:  # a lambda or a comprehension
                 report = parent[0]
                 scope = _Scope(parent[1], False)
                 region = parent[3]
-                owner = None
             key = (report, scope, region)
             group = group_ids.get(key)
             if group is None:
                 group = group_ids[key] = len(group_ids)
-            state = (report, scope, scope if rank != 1 else parent[2], region, owner, group)
+            state = (report, scope, scope if rank != 1 else parent[2], region, group)
             stack.append((end, state))
             top_end = end
             if starts[-1] == start:
@@ -536,8 +544,7 @@ class _Extraction:
         self.seg_starts = starts
         self.seg_report = [s[0] for s in states]
         self.seg_bind = [s[2] for s in states]
-        self.seg_owner = [s[4] for s in states]
-        self.seg_group = [s[5] for s in states]
+        self.seg_group = [s[4] for s in states]
 
     # --------------------------------------------------------------------------------------- bindings
 
@@ -760,32 +767,29 @@ class _Extraction:
 
     # -------------------------------------------------------------------------------------- constants
 
-    def _constants(self, matches: list[Captures]) -> list[_Constant]:
-        """Module- and class-level assignment targets (`X = 1`, `A = B = 1`, `a, b = ...`, `x: int`)."""
+    def _constants(self, matches: list[Captures], defs: list[_Def]) -> list[_Constant]:
+        """Module- and class-level assignment targets (`X = 1`, `A = B = 1`, `a, b = ...`, `x: int`), also
+        inside `if`, `try`, `with`, `for`, `while` and `match` blocks of the module or a class body."""
+        found: list[tuple[Node, Node | None, _Def | None]] = [
+            (captures["definition.constant"][0], captures["name"][0], None) for captures in matches
+        ]
+        if self.root is not None:
+            for child in self.root.children:
+                if child.type in _NESTED_STATEMENTS:
+                    found.extend((a, None, None) for a in _assignments_in(child))
+        for d in defs:
+            if d.is_class and d.body is not None:
+                found.extend((a, None, d) for a in _assignments_in(d.body))
+
         src = self.src
-        starts = self.seg_starts
-        binds = self.seg_bind
-        owners = self.seg_owner
-        bounds = [*starts[1:], 1 << 62]
         constants: list[_Constant] = []
-        low = high = 0
-        scope: _Scope | None = None
-        owner: _Def | None = None
-        for captures in matches:
-            assignment = captures["definition.constant"][0]
+        for assignment, first_target, owner in found:
             start = assignment.start_byte
-            if not low <= start < high:
-                index = bisect_right(starts, start) - 1
-                low = starts[index]
-                high = bounds[index]
-                scope = binds[index]
-                owner = owners[index]
-            if scope is not None and (owner is None or scope is not owner.scope):
-                continue  # in a function, a lambda or a comprehension
             parent = owner.qualname if owner is not None else None
             span = _new_span(assignment.start_point[0] + 1, _end_line(assignment))
             signature = self._collapsed(start, assignment.end_byte, assignment, SIGNATURE_LIMIT)[:SIGNATURE_LIMIT]
-            targets = _target_identifiers(captures["name"][0])
+            left = first_target or assignment.child_by_field_name("left")
+            targets = _target_identifiers(left) if left is not None else []
             value = assignment.child_by_field_name("right")
             while value is not None and value.type == "assignment":
                 left = value.child_by_field_name("left")
@@ -1067,6 +1071,41 @@ def _syntax_errors(root: Node) -> tuple[int, ...]:
             if child.has_error or child.is_missing:
                 stack.append(child)
     return tuple(sorted(lines))
+
+
+# Statements whose blocks hold statements of the same level (`if`/`else`, `try`/`except`, `with`...).
+_NESTED_STATEMENTS = frozenset(
+    (
+        "if_statement",
+        "elif_clause",
+        "else_clause",
+        "try_statement",
+        "except_clause",
+        "except_group_clause",
+        "finally_clause",
+        "with_statement",
+        "for_statement",
+        "while_statement",
+        "match_statement",
+        "case_clause",
+        "block",
+    )
+)
+
+
+def _assignments_in(container: Node) -> list[Node]:
+    """Assignment statements of a block (or compound statement), also inside its nested `if`, `try`...
+    blocks, but not inside functions or classes. Reads statements only, never expressions."""
+    found: list[Node] = []
+    stack = [container]
+    while stack:
+        for child in stack.pop().children:
+            kind = child.type
+            if kind == "assignment":
+                found.append(child)
+            elif kind in _NESTED_STATEMENTS:
+                stack.append(child)
+    return found
 
 
 def _target_identifiers(node: Node) -> list[Node]:

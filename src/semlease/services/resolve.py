@@ -79,8 +79,31 @@ class Resolver:
         name = region.target
         if "." in name:
             return (self._nodes(self.graph.lookup_dotted(name))
-                    or [n for n in self.graph.nodes_with_qualname(name) if n.kind in _SYMBOL_KINDS])
+                    or [n for n in self.graph.nodes_with_qualname(name) if n.kind in _SYMBOL_KINDS]
+                    or self._inherited(name))
         return [n for n in self.graph.nodes_named(name) if n.kind in _SYMBOL_KINDS and n.name == name]
+
+    def _inherited(self, qualname: str) -> list[Node]:
+        """`Flask.route` where `route` is defined on a base class: the definition `Flask` inherits."""
+        owner, _, member = qualname.rpartition(".")
+        classes = [n for n in self.graph.nodes_with_qualname(owner) if n.kind in (G.CLASS, G.TEST)]
+        if not classes:
+            classes = [n for n in self._nodes(self.graph.lookup_dotted(owner)) if n.kind in (G.CLASS, G.TEST)]
+        found: dict[str, Node] = {}
+        for cls in classes:
+            queue, seen = deque([cls.id]), {cls.id}
+            while queue:  # breadth first: the nearest base wins, as in a simple MRO
+                for e in self.graph.out_edges(queue.popleft(), (G.REFERENCES, G.CALLS)):
+                    if not e.how.startswith("base ") or e.dst in seen:
+                        continue
+                    seen.add(e.dst)
+                    hit = self.graph.node(f"{e.dst}.{member}")
+                    if hit is not None:
+                        found[hit.id] = hit
+                        queue.clear()
+                        break
+                    queue.append(e.dst)
+        return list(found.values())
 
     def _find_test(self, region: Region) -> list[Node]:
         if region.path is not None:

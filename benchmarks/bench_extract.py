@@ -5,8 +5,8 @@
 ROOT defaults to the running interpreter's standard library (``site-packages`` is left out). Every file
 is read into memory first, so both timings measure only work on bytes: the bare ``parser.parse`` of each
 file, then ``extract_python`` (which parses too) on each file. The two passes alternate ``--repeat``
-times and the fastest of each is kept. Also checks that extraction never failed (no "extraction failed" note). Standalone: no
-pytest needed.
+times and the fastest of each is kept. Also checks that extraction never failed (no "extraction
+failed" note). Standalone: no pytest needed.
 """
 
 from __future__ import annotations

@@ -66,8 +66,13 @@
 ; Every identifier read as an expression: a head of a chain (`a` in `a.b.c()`), a call target, a name
 ; inside an annotation, a decorator, a base, a default value... Attribute names, keyword-argument
 ; names, parameters and assignment targets are not `primary_expression`s, so they are not captured.
-; The chain (`a.b.c`) and whether it is called are read from the source bytes that follow the head.
+; The chain (`a.b.c`) and whether it is called (the tags convention's `@reference.call`) are read from
+; the source bytes that follow the head: a `(call function: ...) @reference.call` pattern would add a
+; match for every call of the file to tell what one byte tells (`(` after the chain).
 (primary_expression/identifier) @reference.name
+
+; In annotations `List[int]` is a generic_type whose name is not a primary_expression.
+(generic_type . (identifier) @reference.name)
 
 ; Regions that decide a reference's kind (innermost wins; calls inside them keep the region's kind).
 (type) @reference.annotation

@@ -58,8 +58,7 @@ def load_query(language: str, name: str) -> str:
         text = _read_repository(language, name)
     if text is None:
         raise FileNotFoundError(
-            f"query file grammars/{language}/{name} is neither in the installed package "
-            f"nor in {_REPOSITORY_GRAMMARS}"
+            f"query file grammars/{language}/{name} is neither in the installed package nor in {_REPOSITORY_GRAMMARS}"
         )
     return text
 

@@ -105,9 +105,7 @@ _OPEN_PAREN = 40  # b"("
 _MAX_QUERY_DEPTH = 60_000
 
 # Names every module can read without binding them; dropped from references unless the file binds them.
-_IMPLICIT = frozenset(
-    name.encode() for name in [*dir(builtins), "__file__", "__cached__", "__path__", "__builtins__"]
-)
+_IMPLICIT = frozenset(name.encode() for name in [*dir(builtins), "__file__", "__cached__", "__path__", "__builtins__"])
 _SELF_NAMES = frozenset((b"self", b"cls"))
 _FIXTURE_MODULES = ("pytest", "pytest_asyncio")
 
@@ -193,6 +191,8 @@ def extract_python(path: str, source: bytes) -> FileFacts:
         except UnicodeDecodeError:
             valid = False
             notes.append(NOT_UTF8_NOTE)
+    if b"\r" in source and b"\n" not in source:
+        source = source.replace(b"\r", b"\n")  # classic Mac line ends; same length, so same offsets
     line_count = source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)
     # Extraction allocates many short-lived objects and creates no reference cycles: pausing the cycle
     # collector saves about a fifth of the time. It is restored before returning.
@@ -315,9 +315,6 @@ class _Extraction:
         self.seg_group: list[int] = []  # index into self.groups
         self.groups: list[tuple[str, _Scope | None, str | None]] = []  # (report, lookup scope, kind region)
 
-    def decode(self, raw: bytes) -> str:
-        return raw.decode("utf-8", self.errors)
-
     # ----------------------------------------------------------------------------------------- driver
 
     def run(self) -> FileFacts:
@@ -397,8 +394,12 @@ class _Extraction:
             node = captures["definition.function"][0]
             name = captures["name"][0]
             parameters = captures["definition.parameters"][0]
-            d = _Def(node, False, src[name.start_byte : name.end_byte].decode("utf-8", errors),
-                     captures["definition.body"][0])
+            d = _Def(
+                node,
+                False,
+                src[name.start_byte : name.end_byte].decode("utf-8", errors),
+                captures["definition.body"][0],
+            )
             d.parameters = parameters
             header_end = parameters.end_byte
             if src.find(b"->", header_end, d.body_start) >= 0:
@@ -412,8 +413,9 @@ class _Extraction:
         for captures in classes:
             node = captures["definition.class"][0]
             name = captures["name"][0]
-            d = _Def(node, True, src[name.start_byte : name.end_byte].decode("utf-8", errors),
-                     captures["definition.body"][0])
+            d = _Def(
+                node, True, src[name.start_byte : name.end_byte].decode("utf-8", errors), captures["definition.body"][0]
+            )
             header_end = name.end_byte
             if src[header_end : header_end + 64].lstrip()[:1] in (b"(", b"[", b"\\"):  # bases or type parameters
                 extra = node.child_by_field_name("type_parameters")
@@ -663,9 +665,13 @@ class _Extraction:
             if known is None or line < known:
                 lines[identity] = line
 
+        outer_end = -1
         for captures in annotations:  # names inside string annotations: `"Invoice"`, `list["Invoice"]`
             node = captures["reference.annotation"][0]
-            text = self.src[node.start_byte : node.end_byte]
+            if node.start_byte < outer_end:
+                continue  # a `type` inside an annotation already read (`Literal["x"]` holds one)
+            outer_end = node.end_byte
+            text = self.src[node.start_byte : outer_end]
             if b'"' in text or b"'" in text:
                 self._string_annotation(node, lines, visible, dropped)
 
@@ -714,8 +720,14 @@ class _Extraction:
             module_nodes = captures.get("import.module")
             if module_nodes:
                 node = module_nodes[0]
-                item = _new_import(module=self._dotted(node), name=None, alias=alias, line=node.start_point[0] + 1,
-                              scope=scope, type_checking=checking)
+                item = _new_import(
+                    module=self._dotted(node),
+                    name=None,
+                    alias=alias,
+                    line=node.start_point[0] + 1,
+                    scope=scope,
+                    type_checking=checking,
+                )
                 found.append((node.start_byte, item))
                 continue
             origin = captures["import.from"][0]
@@ -735,8 +747,15 @@ class _Extraction:
             else:
                 node = captures["import.name"][0]
                 name = self._dotted(node)
-            item = _new_import(module=module, name=name, alias=alias, line=node.start_point[0] + 1, level=level,
-                          scope=scope, type_checking=checking)
+            item = _new_import(
+                module=module,
+                name=name,
+                alias=alias,
+                line=node.start_point[0] + 1,
+                level=level,
+                scope=scope,
+                type_checking=checking,
+            )
             found.append((node.start_byte, item))
         found.sort(key=itemgetter(0))
         return [item for _, item in found]
@@ -751,10 +770,14 @@ class _Extraction:
         at = src.find(b"TYPE_CHECKING")
         while at >= 0:
             node = self.root.descendant_for_byte_range(at, at + 13) if self.root is not None else None
-            if node is not None and node.type == "identifier":
+            if node is not None and node.type == "identifier" and node.byte_range == (at, at + 13):
                 condition = node
                 parent = node.parent
-                if parent is not None and parent.type == "attribute" and parent.child_by_field_name("attribute") == node:
+                if (
+                    parent is not None
+                    and parent.type == "attribute"
+                    and parent.child_by_field_name("attribute") == node
+                ):
                     condition = parent
                     parent = parent.parent
                 if parent is not None and parent.type in ("if_statement", "elif_clause"):
@@ -813,9 +836,7 @@ class _Extraction:
         """`__all__` as a literal list or tuple of strings, following `+=`, `.extend`, `.append` and `.remove`
         at module level in source order; None when there is none or it cannot be read."""
         events: list[tuple[int, str, Node | None]] = [
-            (c.start, "=", c.value)
-            for c in constants
-            if c.owner is None and c.definition.qualname == "__all__"
+            (c.start, "=", c.value) for c in constants if c.owner is None and c.definition.qualname == "__all__"
         ]
         if not events:
             return None
@@ -909,9 +930,7 @@ class _Extraction:
                 continue
             value = constant.value
             expressions = (
-                [c for c in value.named_children if c.type != "comment"]
-                if value.type in ("list", "tuple")
-                else [value]
+                [c for c in value.named_children if c.type != "comment"] if value.type in ("list", "tuple") else [value]
             )
             if constant.owner is None:
                 module_marks.extend(expressions)

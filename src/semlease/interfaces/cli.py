@@ -51,10 +51,14 @@ def _progress_printer(quiet: bool):
     progress = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), transient=True, console=_stderr_console())
     task = progress.add_task("indexing", total=None, visible=False)
+    shown = False
 
-    def update(done: int, total: int) -> None:
+    def update(phase: str, done: int, total: int) -> None:
+        nonlocal shown
         if total >= 200:  # short runs are over before a bar could help
-            progress.update(task, completed=done, total=total, visible=True)
+            shown = True
+        if shown:
+            progress.update(task, description=phase, completed=done, total=total or None, visible=True)
 
     return update, progress
 

@@ -26,7 +26,7 @@ from semlease.domain.facts import FileFacts
 from semlease.domain.graph import SymbolGraph
 from semlease.languages.queries import load_query
 
-Progress = Callable[[int, int], None]  # (done, total)
+Progress = Callable[[str, int, int], None]  # (phase, done, total); total 0 while a phase cannot count
 
 _PARALLEL_THRESHOLD = 64  # below this, worker start-up costs more than it saves
 _CHUNK = 32
@@ -126,8 +126,12 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
             facts: dict[str, FileFacts] = store.load_facts(unchanged) if unchanged else {}
             facts.update({e.state.path: e.facts() for e in extracted})
             clock.lap("load")
+            if progress:
+                progress("linking", 0, 0)
             graph = link(facts)
             clock.lap("link")
+            if progress:
+                progress("writing the index", 0, 0)
         else:
             meta.pop("built_at")
         store.save(meta=meta, changed=extracted, touched=touched, removed=removed,
@@ -166,12 +170,12 @@ def _extract_all(files: list[SourceFile], previous: dict[str, FileState], progre
     jobs = [(f.path, str(f.abs_path), f.size, f.mtime_ns, previous.get(f.path)) for f in files]
     total = len(jobs)
     if progress:
-        progress(0, total)
+        progress("extracting", 0, total)
     if total < _PARALLEL_THRESHOLD or (workers is not None and workers <= 1):
         for i, job in enumerate(jobs, 1):
             yield _extract_one(job)
             if progress:
-                progress(i, total)
+                progress("extracting", i, total)
         return
     n = workers or os.cpu_count() or 1
     chunks = [jobs[i:i + _CHUNK] for i in range(0, total, _CHUNK)]
@@ -181,7 +185,7 @@ def _extract_all(files: list[SourceFile], previous: dict[str, FileState], progre
             yield from results
             done += len(results)
             if progress:
-                progress(done, total)
+                progress("extracting", done, total)
 
 
 def _extract_chunk(jobs: list[tuple]) -> list:

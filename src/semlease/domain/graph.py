@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx costs ~80 ms to import: loaded only when a caller asks for it
+    import networkx as nx
+
 
 # Node kinds
 FILE = "file"
@@ -226,6 +228,8 @@ class SymbolGraph:
     def to_networkx(self) -> nx.MultiDiGraph:
         """The graph as networkx: node attribute ``data`` is the Node, edge key is the edge kind and
         edge attributes are ``how`` and ``line``."""
+        import networkx as nx
+
         g = nx.MultiDiGraph()
         g.add_nodes_from((i, {"data": n}) for i, n in self._nodes.items())
         g.add_edges_from((e.src, e.dst, e.kind, {"how": e.how, "line": e.line}) for e in self.all_edges())

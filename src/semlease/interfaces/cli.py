@@ -74,16 +74,16 @@ def _nullcontext() -> Iterator[None]:
     yield None
 
 
-def _refresh(root: Path, quiet: bool, force: bool = False) -> IndexReport:
+def _refresh(root: Path, quiet: bool, force: bool = False, with_counts: bool = True) -> IndexReport:
     update, ctx = _progress_printer(quiet)
     with ctx:
-        return build_index(root, progress=update, force=force)
+        return build_index(root, progress=update, force=force, with_counts=with_counts)
 
 
 @contextmanager
 def _resolver(repo: str | None, quiet: bool = True) -> Iterator[tuple[Resolver, IndexReport]]:
     root = resolve_repo(repo)
-    report = _refresh(root, quiet)
+    report = _refresh(root, quiet, with_counts=False)
     with IndexStore.open(Path(report.index_path)) as store:
         yield Resolver(store.graph(), head=report.head), report
 

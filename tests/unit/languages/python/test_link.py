@@ -232,3 +232,13 @@ def test_fixtures_bind_to_the_nearest_conftest():
     kinds = {n.id: n.kind for n in g.iter_nodes()}
     assert kinds["tests/conftest.py::customer_fixture"] == G.FIXTURE
     assert kinds["tests/test_users.py::test_user"] == G.TEST
+
+
+def test_the_graph_as_networkx_keeps_ids_kinds_and_how():
+    g = build(IMPORT_FORMS)
+    nxg = g.to_networkx()
+    assert nxg.number_of_nodes() == g.node_count
+    assert nxg.number_of_edges() == g.edge_count
+    data = nxg.get_edge_data("src/shop/checkout.py::checkout", "src/billing/invoice.py::create_invoice")
+    assert data == {"calls": {"how": "call billing.create_invoice", "line": 9}}
+    assert nxg.nodes["src/billing/invoice.py::Invoice.total"]["data"].kind == G.CONSTANT

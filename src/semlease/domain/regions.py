@@ -19,7 +19,6 @@ from semlease.errors import RegionSyntaxError
 
 REGION_KINDS = ("export", "symbol", "test", "fixture", "file")
 
-_NAME = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _PARAMETRIZE = re.compile(r"\[.*\]$")
 
 
@@ -67,6 +66,11 @@ def parse_region(text: str) -> Region:
     return Region(kind=kind, target=_normalise_name(rest, raw), text=raw)
 
 
+def _is_dotted_name(name: str) -> bool:
+    """Python identifiers (PEP 3131: `π`, `Ünïcode` too) joined by dots."""
+    return bool(name) and all(part.isidentifier() for part in name.split("."))
+
+
 def _normalise_path(path: str) -> str:
     path = path.replace("\\", "/")
     while path.startswith("./"):
@@ -79,7 +83,7 @@ def _normalise_name(name: str, raw: str) -> str:
         # pytest node id or our id: the file part keeps its slashes, every later `::` becomes a dot
         path, _, rest = name.partition("::")
         qualname = _PARAMETRIZE.sub("", rest).replace("::", ".")
-        if not path or not _NAME.match(qualname):
+        if not path or not _is_dotted_name(qualname):
             raise RegionSyntaxError(f"region {raw!r}: expected PATH::QUALNAME, e.g. "
                                     "'src/billing/invoice.py::Invoice.total'")
         return f"{_normalise_path(path)}::{qualname}"
@@ -87,6 +91,6 @@ def _normalise_name(name: str, raw: str) -> str:
         raise RegionSyntaxError(f"region {raw!r}: a path needs '::NAME' after it "
                                 "(or use 'file PATH' for a whole file)")
     name = _PARAMETRIZE.sub("", name)
-    if not _NAME.match(name):
+    if not _is_dotted_name(name):
         raise RegionSyntaxError(f"region {raw!r}: {name!r} is not a Python name or dotted name")
     return name

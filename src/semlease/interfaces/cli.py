@@ -92,12 +92,26 @@ def _print_json(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, indent=2) + "\n")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from semlease import __version__
+
+        print(f"semlease {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Lease regions of meaning (exports, tests, fixtures, files) so many agents can share a repository."""
+
+
 # ---------------------------------------------------------------------------------------- commands
 @app.command()
 def index(repo: RepoOpt = None, json_out: JsonOpt = False, quiet: QuietOpt = False,
           force: Annotated[bool, typer.Option("--force", help="Re-extract every file.")] = False,
           show_unresolved: Annotated[int, typer.Option(
-              "--show-unresolved", metavar="N", help="Also list the first N unresolved uses.")] = 0) -> None:
+              "--show-unresolved", metavar="N", min=0, help="Also list the first N unresolved uses.")] = 0) -> None:
     """Build or refresh the index and print what it holds."""
     root = resolve_repo(repo)
     report = _refresh(root, quiet, force=force)
@@ -119,7 +133,7 @@ def index(repo: RepoOpt = None, json_out: JsonOpt = False, quiet: QuietOpt = Fal
         return
     c = report.counts
     state = "up to date" if report.up_to_date else f"{report.extracted} extracted, {report.reused} reused"
-    print(f"indexed {report.files} files in {report.seconds:.2f}s ({state}"
+    print(f"indexed {_plural(report.files, 'file')} in {report.seconds:.2f}s ({state}"
           + (f", {report.removed} removed" if report.removed else "") + ")")
     kinds = ", ".join(f"{c.get('nodes.' + k, 0)} {k}{'es' if k.endswith('s') else 's'}" for k in
                       ("function", "class", "method", "constant", "test", "fixture"))
@@ -132,14 +146,21 @@ def index(repo: RepoOpt = None, json_out: JsonOpt = False, quiet: QuietOpt = Fal
         print(f"  files with syntax errors (indexed as far as the parser recovered): "
               f"{len(report.syntax_error_files)}")
         for path, n in report.syntax_error_files[:20]:
-            print(f"    {path} ({n} error lines)")
+            print(f"    {path} ({_plural(n, 'error line')})")
     if report.skipped:
         print(f"  skipped: {len(report.skipped)}")
         for path, reason in report.skipped[:20]:
             print(f"    {path}: {reason}")
     for u in unresolved:
         print(f"  unresolved {u.path}:{u.line} {u.text}  ({u.reason})")
+    more = report.counts.get("unresolved", 0) - len(unresolved)
+    if unresolved and more > 0:
+        print(f"  ... and {more} more")
     print(f"  index: {report.index_path}" + (f"  head: {report.head[:12]}" if report.head else ""))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _unresolved_json(u) -> dict:
@@ -213,8 +234,9 @@ def _print_footprint(fp: Footprint) -> None:
 
 def _print_radius(rad: Radius) -> None:
     limit = "no limit" if rad.depth is None else f"depth {rad.depth}"
-    print(f"{rad.region}: {len(rad.dependents)} dependents in {len(rad.files)} files, "
-          f"{len(rad.tests)} tests ({limit})")
+    dependent_files = len({d.path for d in rad.dependents})
+    print(f"{rad.region}: {_plural(len(rad.dependents), 'dependent')} in {_plural(dependent_files, 'file')}, "
+          f"{_plural(len(rad.tests), 'test')} ({limit})")
     for d in rad.dependents:
         print(f"  {d.distance}  {d.id}  [{d.kind}]  {d.path}:{d.start_line}  <- {d.via}")
     if rad.tests:
@@ -229,28 +251,59 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     _DEBUG = "--debug" in args or os.environ.get("SEMLEASE_DEBUG") == "1"
     args = [a for a in args if a != "--debug"]
+    wants_json = "--json" in args
+    if not args:
+        args = ["--help"]
     try:
-        app(args=args, prog_name="semlease", standalone_mode=False)
+        code = app(args=args, prog_name="semlease", standalone_mode=False)
     except SemleaseError as exc:
         if _DEBUG:
             raise
-        print(f"semlease: error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc.exit_code, wants_json, exc.candidates)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        print("semlease: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
     except Exception as exc:  # usage errors from the argument parser, and anything unexpected
         # typer raises click's ClickException (vendored inside typer since 0.2x): duck-type it
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             if _DEBUG:
                 raise
-            print(f"semlease: error: {exc.format_message()} (see semlease --help)", file=sys.stderr)
-            sys.exit(2)
+            _fail(f"{exc.format_message()} (see semlease --help)", 2, wants_json)
         if _DEBUG:
             raise
-        print(f"semlease: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-              file=sys.stderr)
-        sys.exit(EXIT_INTERNAL)
+        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              EXIT_INTERNAL, wants_json)
+    try:
+        sys.stdout.flush()  # a closed pipe shows here, not at the print that filled the buffer
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    # Without standalone mode, typer reports Ctrl-C and `Exit` by returning the exit code.
+    if code == 130:
+        _interrupted()
+    sys.exit(code if isinstance(code, int) else 0)
 
+
+def _fail(message: str, code: int, wants_json: bool, candidates: list[str] | None = None) -> None:
+    """One line on stderr; with --json also one object on stdout, so an agent can read the candidates."""
+    print(f"semlease: error: {message}", file=sys.stderr)
+    if wants_json:
+        _print_json({"error": message, "exit_code": code, "candidates": candidates or []})
+    sys.exit(code)
+
+
+def _interrupted() -> None:
+    print("semlease: interrupted", file=sys.stderr)
+    sys.exit(130)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (`semlease list | head`): nothing more to say, and not an error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    sys.exit(0)

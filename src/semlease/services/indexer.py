@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import multiprocessing
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,8 +64,9 @@ def index_location(root: Path) -> Path:
     rel = root.resolve().relative_to(top.resolve()) if top is not None else Path(".")
     if str(rel) in ("", "."):
         return gdir / "semlease" / "index.db"
-    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in rel.as_posix())
-    return gdir / "semlease" / f"index-{slug}.db"
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in rel.as_posix())[:60]
+    digest = hashlib.sha1(rel.as_posix().encode()).hexdigest()[:8]  # `a/b_c` and `a_b/c` differ
+    return gdir / "semlease" / f"index-{slug}-{digest}.db"
 
 
 def extractor_fingerprint() -> str:
@@ -183,12 +186,20 @@ def _extract_all(files: list[SourceFile], previous: dict[str, FileState], progre
     n = workers or os.cpu_count() or 1
     chunks = [jobs[i:i + _CHUNK] for i in range(0, total, _CHUNK)]
     done = 0
-    with ProcessPoolExecutor(max_workers=n) as pool:
-        for results in pool.map(_extract_chunk, chunks):
+    # multiprocessing.Pool rather than ProcessPoolExecutor: on Ctrl-C, leaving the `with` block calls
+    # terminate(), which ends the workers for sure; the executor could hang on a worker blocked on its
+    # result pipe. Workers ignore SIGINT so that only this process decides what an interrupt does.
+    with multiprocessing.get_context("spawn" if sys.platform == "win32" else "fork").Pool(
+            n, initializer=_ignore_sigint) as pool:
+        for results in pool.imap(_extract_chunk, chunks):
             yield from results
             done += len(results)
             if progress:
                 progress("extracting", done, total)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _extract_chunk(jobs: list[tuple]) -> list:

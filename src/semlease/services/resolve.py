@@ -64,11 +64,12 @@ class Resolver:
         return [n for n in nodes if n.kind == G.FIXTURE and n.fixture_name == qualname]
 
     def _find_export(self, region: Region) -> list[Node]:
+        """Module-level definitions only, however the name is written (methods are `symbol`s)."""
         if region.path is not None:
-            return self._by_path(region, _SYMBOL_KINDS)
+            return [n for n in self._by_path(region, _EXPORT_KINDS) if n.parent == n.path]
         name = region.target
         if "." in name:
-            return self._nodes(self.graph.lookup_dotted(name))
+            return [n for n in self._nodes(self.graph.lookup_dotted(name)) if n.parent == n.path]
         return [n for n in self.graph.nodes_named(name)
                 if n.kind in _EXPORT_KINDS and n.qualname == name and not n.test_support] or [
                 n for n in self.graph.nodes_named(name) if n.kind in _EXPORT_KINDS and n.qualname == name]
@@ -87,10 +88,14 @@ class Resolver:
         """`Flask.route` where `route` is defined on a base class: the definition `Flask` inherits."""
         owner, _, member = qualname.rpartition(".")
         classes = [n for n in self.graph.nodes_with_qualname(owner) if n.kind in (G.CLASS, G.TEST)]
-        if not classes:
+        if not classes:  # a class reached by its module path or through a re-export (`billing.Invoice`)
             classes = [n for n in self._nodes(self.graph.lookup_dotted(owner)) if n.kind in (G.CLASS, G.TEST)]
         found: dict[str, Node] = {}
         for cls in classes:
+            own = self.graph.node(f"{cls.id}.{member}")
+            if own is not None:
+                found[own.id] = own
+                continue
             queue, seen = deque([cls.id]), {cls.id}
             while queue:  # breadth first: the nearest base wins, as in a simple MRO
                 for e in self.graph.out_edges(queue.popleft(), (G.REFERENCES, G.CALLS)):
@@ -222,6 +227,8 @@ class Resolver:
 
     def _dependents(self, members: dict[str, Node]) -> list[Entry]:
         out: list[Entry] = []
+        for enclosing in self._enclosing_functions(members):
+            out.append(_entry(enclosing, via="defines it (a nested function is part of its body)"))
         for m in members:
             for e in self.graph.in_edges(m, _DEPENDENT_KINDS):
                 if e.src in members:
@@ -289,6 +296,17 @@ class Resolver:
             return
         out.append(_entry(n, via=why))
 
+    def _enclosing_functions(self, members: dict[str, Node]) -> list[Node]:
+        """Functions that hold a member as a nested function (a decorator's wrapper, a closure): a
+        change to the nested function changes what the enclosing one returns or does."""
+        out = []
+        for m in members.values():
+            if m.parent and m.parent not in members and m.kind in (G.FUNCTION, G.CLASS):
+                parent = self.graph.node(m.parent)
+                if parent is not None and parent.kind in (G.FUNCTION, G.METHOD, G.FIXTURE):
+                    out.append(parent)
+        return out
+
     def _enclosing_test(self, n: Node) -> Node | None:
         """The test a definition is nested in, if any (a test's helper function, a test's route)."""
         parent = n.parent
@@ -337,7 +355,11 @@ class Resolver:
             distance += 1
             nxt: list[str] = []
             for node_id in sorted(frontier):
-                for e in sorted(self.graph.in_edges(node_id, G.USE_KINDS), key=_edge_key):
+                edges = sorted(self.graph.in_edges(node_id, G.USE_KINDS), key=_edge_key)
+                node = reached.get(node_id) or self.graph.node(node_id)
+                edges += [Edge(p.id, node_id, G.CONTAINS, "encloses") for p in
+                          self._enclosing_functions({node_id: node} if node is not None else {})]
+                for e in edges:
                     if e.src in seen:
                         continue
                     seen.add(e.src)

@@ -101,7 +101,9 @@ def sample_regions(db: Path, n: int, seed: int = 7) -> list[str]:
             SELECT n.name FROM nodes n
             WHERE n.kind IN ('function','class') AND n.parent = n.path AND n.name NOT LIKE '\\_%' ESCAPE '\\'
               AND EXISTS (SELECT 1 FROM edges e WHERE e.dst = n.id AND e.kind IN ('calls','references'))
-            GROUP BY n.name HAVING count(*) = 1 ORDER BY n.name""").fetchall()
+              AND (SELECT count(*) FROM nodes m WHERE m.name = n.name AND m.parent = m.path
+                   AND m.kind IN ('function','class','constant')) = 1
+            ORDER BY n.name""").fetchall()
     names = [r[0] for r in rows]
     random.Random(seed).shuffle(names)
     return [f"export {name}" for name in names[:n]]

@@ -144,6 +144,8 @@ CREATE_INVOICE_FOOTPRINT: dict[str, dict[str, str]] = {
         ROUND: "function",  # a private helper in the same file
         COMPUTE_TAX: "function",  # from billing.tax import compute_tax
         ORDER: "class",  # annotation only, imported under `if TYPE_CHECKING:`
+        f"{ORDER}.subtotal": "method",  # order.subtotal() with order: Order
+        f"{ORDER}.order_id": "constant",  # order.order_id, a dataclass field
     },
     "dependents": {
         BILLING_INIT: "file",  # re-exports it (from .invoice import create_invoice; __all__)

@@ -202,7 +202,9 @@ def test_reexport_from_package_init(shop):
 def test_module_attribute_access(shop):
     """checkout.py does ``import billing`` then ``billing.create_invoice(...)``."""
     assert_roles(shop, "symbol shop.checkout.checkout",
-                 dependencies={CREATE_INVOICE, ORDER, FORMAT_MONEY},
+                 # invoice = billing.create_invoice(...) (-> Invoice); order: Order
+                 dependencies={CREATE_INVOICE, ORDER, FORMAT_MONEY, f"{INVOICE}.number", INVOICE_TOTAL,
+                               f"{ORDER}.paid"},
                  dependents={TEST_ORDERS_PY},
                  tests={T_CHECKOUT},
                  fixtures={F_ORDER, F_DB})
@@ -215,12 +217,12 @@ def test_alias_import(shop):
     assert_roles(shop, "export void_invoice",
                  definition={VOID_INVOICE},
                  contract={VOID_INVOICE},
-                 dependencies={INVOICE, VOID_LOG},
+                 dependencies={INVOICE, VOID_LOG, f"{INVOICE}.number", f"{INVOICE}.voided"},  # invoice: Invoice
                  dependents={REFUNDS_PY, REFUND, TEST_INVOICE_PY},
                  tests={T_VOID},  # not test_refund...: it reaches void_invoice only through refund()
                  fixtures={F_INVOICE, F_ORDER, F_DB})
     assert_roles(shop, "symbol shop.refunds.refund",
-                 dependencies={INVOICE, VOID_INVOICE},
+                 dependencies={INVOICE, VOID_INVOICE, INVOICE_IS_VOID, f"{INVOICE}.number"},  # invoice: Invoice
                  dependents={TEST_REFUNDS_PY},
                  tests={T_REFUND},
                  fixtures=set())
@@ -362,9 +364,10 @@ def test_class_footprint(shop):
     }
     assert_roles(shop, region,
                  dependencies={ROUND},  # its own methods and fields are part of the region
-                 dependents={CREATE_INVOICE, VOID_INVOICE, REFUNDS_PY, REFUND, TEST_INVOICE_PY},
-                 tests={T_DESCRIBE},
-                 fixtures=set())
+                 # checkout: invoice = billing.create_invoice(...) -> Invoice, then invoice.total()
+                 dependents={CREATE_INVOICE, VOID_INVOICE, REFUNDS_PY, REFUND, TEST_INVOICE_PY, CHECKOUT},
+                 tests={T_DESCRIBE, T_ADDS_TAX},  # T_ADDS_TAX reads invoice.subtotal of create_invoice(order)
+                 fixtures={F_ORDER, F_DB})  # T_ADDS_TAX's
     header = shop.roles(region)["contract"][INVOICE]
     assert shop.text(INVOICE_PY).splitlines()[header["start_line"] - 1] == "@dataclass"
 

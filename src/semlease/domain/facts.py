@@ -72,6 +72,9 @@ class Definition:
     # Fixture names requested by this test or fixture, with how they were requested.
     fixture_requests: tuple[tuple[str, str], ...] = ()
     bases: tuple[str, ...] = ()  # class bases as written (`BaseModel`, `abc.ABC`)
+    # A function's return annotation as a dotted chain when it names one class: `-> Invoice`,
+    # `-> models.Invoice`, `-> Invoice | None`, `-> Optional[Invoice]`, `-> "Invoice"`; empty otherwise.
+    returns: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -121,13 +124,42 @@ class Reference:
     ``chain`` is the dotted access as written, head first: ``billing.create_invoice()`` gives
     ("billing", "create_invoice"); ``self.total()`` inside a method gives ("self", "total").
     Names bound locally (parameters, local assignments, loop targets, comprehension variables) are
-    not reported. ``scope`` is the qualname of the innermost enclosing definition ("" at module level).
+    not reported, except a chain with at least one attribute (``x.method``) whose head has a
+    ``Binding`` in the scope that binds it. ``scope`` is the qualname of the innermost enclosing
+    definition ("" at module level).
     """
 
     scope: str
     chain: tuple[str, ...]
     kind: str
     line: int
+
+
+# How a binding gives a name its type.
+BINDING_ANNOTATION = "annotation"  # `def f(x: T)`, `x: T = ...`, `x: T`; a class-level field `x: T`
+BINDING_CALL = "call"  # `x = T(...)`, `x = mod.make(...)`: a class, or a function with `returns`
+BINDING_ATTRIBUTE = "attribute"  # `self.x = T(...)`, `self.x: T`, `self.x = param` (param: T) in a method
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A name bound to a value whose type the source states, for following ``x.method()``.
+
+    ``scope`` is the qualname of the definition the name is bound in ("" at module level); for
+    ``attribute`` bindings and class-level fields it is the class's qualname and ``name`` the attribute.
+    ``type_chain`` is the dotted chain of the annotation (``annotation``) or of the callee (``call``,
+    ``attribute``), as written: the linker decides what it names. A name bound in one scope with types
+    that disagree keeps every binding (the linker drops it); a name that is also bound there to
+    something of unknown type (`x = f() + 1`, a loop target, an unannotated parameter) gets none.
+    Bindings of a function's locals are reported only for names the file reads an attribute of
+    (``x.attr``), the only use the linker makes of them.
+    """
+
+    scope: str
+    name: str
+    type_chain: tuple[str, ...]
+    line: int
+    how: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +175,4 @@ class FileFacts:
     # Module-level `pytestmark = pytest.mark.usefixtures(...)` and similar, applying to every test.
     module_fixture_requests: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # e.g. "not valid UTF-8; decoded with replacement"
+    bindings: tuple[Binding, ...] = ()  # names whose type the source states (see Binding)

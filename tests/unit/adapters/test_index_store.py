@@ -32,12 +32,24 @@ def cart_fixture(db):
 
 def test_total(cart):
     assert cart.total == 0
+
+DEFAULT_CART = Cart()
+
+class Checkout:
+    def __init__(self, cart: Cart) -> None:
+        self.cart = cart
+
+    def pay(self, other: "Cart | None") -> Cart:
+        other.total
+        return self.cart
 '''
 
 
 def test_facts_round_trip_exactly():
     facts = extract_python("shop/cart.py", SOURCE)
     assert facts.definitions and facts.imports and facts.references  # the sample exercises every part
+    assert facts.bindings and any(d.returns for d in facts.definitions)
+    assert {b.how for b in facts.bindings} == {"annotation", "call", "attribute"}
     assert facts_codec.decode(facts_codec.encode(facts)) == facts
 
 

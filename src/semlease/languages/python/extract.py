@@ -13,6 +13,11 @@ everything else is bookkeeping on the matched nodes, never a Python walk over th
 * A reference is a ``primary_expression`` identifier (captured by the query). Its chain (``a.b.c``) and
   whether it is called are read from the source bytes that follow it, and references are deduplicated
   before anything costly (local-name filtering, decoding) is done.
+* Typed bindings (``Binding``: `x: T`, `x = T(...)`, `self.x = T(...)`) are read for module- and
+  class-level assignments, and for a function's locals only when the file reads an attribute of a local
+  of that name (`x.attr`, set aside by the reference loop). Their binding sites are sorted out by the
+  bytes after the name; the tree is read only for sites that may state a type. A name also bound to
+  something of unknown type in the same scope gets no binding, and its `x.attr` stays unreported.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from tree_sitter import Node, Parser, Query, QueryCursor
 from semlease.domain.facts import (
     ANNOTATION,
     BASE,
+    BINDING_ANNOTATION,
+    BINDING_ATTRIBUTE,
+    BINDING_CALL,
     CALL,
     CLASS,
     CONSTANT,
@@ -42,6 +50,7 @@ from semlease.domain.facts import (
     FUNCTION,
     METHOD,
     NAME,
+    Binding,
     Definition,
     FileFacts,
     FixtureInfo,
@@ -107,6 +116,15 @@ _MAX_QUERY_DEPTH = 60_000
 # Names every module can read without binding them; dropped from references unless the file binds them.
 _IMPLICIT = frozenset(name.encode() for name in [*dir(builtins), "__file__", "__cached__", "__path__", "__builtins__"])
 _SELF_NAMES = frozenset((b"self", b"cls"))
+# Typed bindings: a dotted name (an annotation, a callee), and what may follow `self.attr` in an assignment.
+_IDENTIFIER = rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*"
+_DOTTED = re.compile(_IDENTIFIER + rb"(?:\." + _IDENTIFIER + rb")*")
+_TYPE_WRAPPER = re.compile(rb"(?:[A-Za-z_][A-Za-z0-9_]*\.)?(Optional|Union)\[(.*)\]")
+_ASSIGN_BYTES = frozenset(b"=:+-*/%&|^@<>")
+_RHS_CALL = re.compile(rb"[ \t]*(" + _IDENTIFIER + rb")(?:[ \t]*\.[ \t]*" + _IDENTIFIER + rb")*[ \t]*\(")
+_RHS_NAME = re.compile(rb"[ \t]*(" + _IDENTIFIER + rb")[ \t]*(?:#[^\n]*)?(?:\r?\n|;|$)")
+_RHS_NONE = re.compile(rb"[ \t]*None[ \t]*(?:#[^\n]*)?(?:\r?\n|;|$)")
+_PARAMETER_TYPES = frozenset(("typed_parameter", "typed_default_parameter"))
 _FIXTURE_MODULES = ("pytest", "pytest_asyncio")
 
 
@@ -150,6 +168,7 @@ _new_definition = _fast_constructor(Definition)
 _new_span = _fast_constructor(Span)
 _new_reference = _fast_constructor(Reference)
 _new_import = _fast_constructor(Import)
+_new_binding = _fast_constructor(Binding)
 
 
 @cache
@@ -264,6 +283,7 @@ class _Def:
     fixture: FixtureInfo | None = None
     marks: _Marks | None = None
     method_names: frozenset[str] | set[str] = frozenset()
+    returns: tuple[str, ...] = ()
 
     def __init__(self, node: Node, is_class: bool, name: str, body: Node) -> None:
         self.node = node
@@ -288,13 +308,18 @@ class _Marks:
 
 
 class _Constant:
-    __slots__ = ("start", "definition", "value", "owner")
+    __slots__ = ("start", "definition", "value", "owner", "typed")
 
     def __init__(self, start: int, definition: Definition, value: Node | None, owner: _Def | None) -> None:
         self.start = start
         self.definition = definition
         self.value = value
         self.owner = owner
+        # What the assignment says of the target's type: (how, chain), _NEUTRAL (`= None`) or None (unknown).
+        self.typed: tuple[str, tuple[str, ...]] | str | None = None
+
+
+_NEUTRAL = "neutral"  # `x = None`: compatible with any stated type of x
 
 
 # -------------------------------------------------------------------------------------------- extraction
@@ -314,6 +339,9 @@ class _Extraction:
         self.seg_bind: list[_Scope | None] = []  # where a name bound here goes (None: module level)
         self.seg_group: list[int] = []  # index into self.groups
         self.groups: list[tuple[str, _Scope | None, str | None]] = []  # (report, lookup scope, kind region)
+        self.bound_names: list[bytes] = []  # each local.definition capture's name (set by _bindings)
+        self.bound_ends: list[int] = []  # and its end byte
+        self.padded = source + b"\0\0"  # the source with bytes past every node end, never part of a chain
 
     # ----------------------------------------------------------------------------------------- driver
 
@@ -337,10 +365,11 @@ class _Extraction:
         imports = self._imports(buckets[_K_IMPORT])
         constants = self._constants(buckets[_K_CONSTANT], defs)
 
-        module_names = {d.name.encode("utf-8") for d in defs if d.parent is None}
-        module_names.update(c.definition.name.encode("utf-8") for c in constants if c.owner is None)
+        module_others = {d.name.encode("utf-8") for d in defs if d.parent is None}
+        module_others.update(i.bound_name.encode("utf-8") for i in imports if i.bound_name and not i.scope)
+        module_names = module_others | {c.definition.name.encode("utf-8") for c in constants if c.owner is None}
         module_names.update(i.bound_name.encode("utf-8") for i in imports if i.bound_name)
-        references = self._references(buckets[_K_REF], targets, buckets[_K_ANNOTATION], module_names)
+        references, bindings = self._references(buckets, targets, module_names, module_others, defs, constants)
 
         dunder_all = self._dunder_all(constants, buckets[_K_ALL_EXTEND])
         module_requests = self._pytest(defs, constants, imports)
@@ -356,6 +385,7 @@ class _Extraction:
             syntax_errors=_syntax_errors(root) if root.has_error else (),
             module_fixture_requests=module_requests,
             notes=tuple(self.notes),
+            bindings=bindings,
         )
 
     def _segment(self, position: int) -> int:
@@ -406,6 +436,7 @@ class _Extraction:
                 returns = node.child_by_field_name("return_type")
                 if returns is not None:
                     header_end = returns.end_byte
+                    d.returns = _type_chain(src[returns.start_byte : header_end], errors)
             colon = src.find(b":", header_end, d.body_start)
             d.header_end = colon if colon >= 0 else header_end
             defs.append(d)
@@ -562,6 +593,10 @@ class _Extraction:
                 d.enclosing.names.add(d.name.encode("utf-8"))
         low = high = 0
         scope: _Scope | None = None
+        bound_names: list[bytes] = []  # the name of each local.definition capture, in their order
+        keep_name = bound_names.append
+        bound_ends: list[int] = []  # and where it ends
+        keep_end = bound_ends.append
         for captures in buckets[_K_BIND]:
             node = captures["local.definition"][0]
             start = node.start_byte
@@ -570,8 +605,14 @@ class _Extraction:
                 low = starts[index]
                 high = bounds[index]
                 scope = binds[index]
+            end = node.end_byte
+            name = src[start:end]
+            keep_name(name)
+            keep_end(end)
             if scope is not None:
-                scope.names.add(src[start : node.end_byte])
+                scope.names.add(name)
+        self.bound_names = bound_names
+        self.bound_ends = bound_ends
         targets: set[int] = set()
         for captures in buckets[_K_TARGET]:
             node = captures["local.definition.target"][0]
@@ -592,15 +633,19 @@ class _Extraction:
 
     def _references(
         self,
-        heads: list[Captures],
+        buckets: list[list[Captures]],
         targets: set[int],
-        annotations: list[Captures],
         module_names: set[bytes],
-    ) -> tuple[Reference, ...]:
+        module_others: set[bytes],
+        defs: list[_Def],
+        constants: list[_Constant],
+    ) -> tuple[tuple[Reference, ...], tuple[Binding, ...]]:
         # The hot loop: one pass over every expression identifier, in document order. Local and builtin
         # names are dropped first (before reading the chain), then references are keyed by (segment group,
-        # chain bytes, called?); only the distinct keys are decoded afterwards.
-        padded = self.src + b"\0\0"  # a byte past every node end, never part of a chain
+        # chain bytes, called?); only the distinct keys are decoded afterwards. A local followed by a dot
+        # (`x.attr`) is set aside: it is kept afterwards if `x` has a typed binding (see _typed_bindings).
+        # `self.attr` followed by what may be an assignment is set aside for the attribute bindings.
+        padded = self.padded
         starts = self.seg_starts
         bounds = [*starts[1:], 1 << 62]
         group_of = self.seg_group
@@ -611,10 +656,16 @@ class _Extraction:
         followers = _CHAIN_FOLLOWERS
         # (group, chain bytes, called?) -> the first node.
         seen: dict[tuple[int, bytes, bool], Node] = {}
+        deferred: list[Node] = []  # locals followed by a dot
+        defer = deferred.append
+        deferred_names: list[bytes] = []  # their names
+        defer_name = deferred_names.append
+        self_sites: list[tuple[Node, int, int]] = []  # (`self` node, chain end, first byte after spaces)
+        assign_bytes = _ASSIGN_BYTES
         low = high = 0
         group = 0
         local = visible[0]
-        for captures in heads:
+        for captures in buckets[_K_REF]:
             node = captures["reference.name"][0]
             start = node.start_byte
             if not low <= start < high:
@@ -629,6 +680,9 @@ class _Extraction:
                 continue  # a builtin the file does not rebind
             bound = local is not None and name in local
             if bound and name not in _SELF_NAMES:
+                if padded[name_end] == 46:  # `x.`: kept if x turns out to have a typed binding
+                    defer(node)
+                    defer_name(name)
                 continue  # a local name: parameter, assignment target, loop variable...
             follower = padded[end]
             if follower in followers:
@@ -645,11 +699,20 @@ class _Extraction:
                 while padded[after] in (32, 9):
                     after += 1
                 called = padded[after] == _OPEN_PAREN
+                if bound and not called and padded[after] in assign_bytes and name == b"self":
+                    self_sites.append((node, end, after))
             else:
                 called = False
+                if bound and follower in assign_bytes and name == b"self":
+                    self_sites.append((node, end, end))
             key = (group, name if end == name_end else padded[start:end], called)
             if key not in seen and start not in targets:
                 seen[key] = node
+
+        bindings, keep = self._typed_bindings(
+            defs, constants, buckets, set(deferred_names), self_sites, module_others, dropped)
+        if keep and deferred:
+            self._kept_references(deferred, deferred_names, keep, seen, targets)
 
         errors = self.errors
         lines: dict[tuple[str, tuple[str, ...], str], int] = {}
@@ -666,7 +729,7 @@ class _Extraction:
                 lines[identity] = line
 
         outer_end = -1
-        for captures in annotations:  # names inside string annotations: `"Invoice"`, `list["Invoice"]`
+        for captures in buckets[_K_ANNOTATION]:  # names inside string annotations: `"Invoice"`, `list["Invoice"]`
             node = captures["reference.annotation"][0]
             if node.start_byte < outer_end:
                 continue  # a `type` inside an annotation already read (`Literal["x"]` holds one)
@@ -677,7 +740,407 @@ class _Extraction:
 
         references = [_new_reference(scope, chain, kind, line) for (scope, chain, kind), line in lines.items()]
         references.sort(key=_line_of)
-        return tuple(references)
+        return tuple(references), bindings
+
+    # --------------------------------------------------------------------------------- typed bindings
+
+    def _typed_bindings(
+        self,
+        defs: list[_Def],
+        constants: list[_Constant],
+        buckets: list[list[Captures]],
+        dotted: set[bytes],
+        self_sites: list[tuple[Node, int, int]],
+        module_others: set[bytes],
+        dropped: frozenset[bytes],
+    ) -> tuple[tuple[Binding, ...], dict[_Scope, set[bytes]]]:
+        """Names whose type the source states, and for each function scope the names it binds so.
+
+        Candidates are gathered cheaply: module- and class-level assignments from the constants, function
+        locals only for names read as `x.attr` (``dotted``), attributes from `self.attr` followed by an
+        assignment operator. Then every binding site of a candidate's name in the same scope is read: a
+        site of unknown type (`x = f() + 1`, a loop target, an unannotated parameter...) drops the name
+        from that scope; `x = None` is compatible with any stated type.
+        """
+        src = self.src
+        errors = self.errors
+        # (scope, name) -> [(scope qualname, line, how, chain)]; scope: a function's or class's _Scope, or
+        # None for the module. Attributes set through `self` go to their class's scope.
+        typed: dict[tuple[_Scope | None, bytes], list[tuple[str, int, str, tuple[str, ...]]]] = {}
+        spoiled: set[tuple[_Scope | None, bytes]] = set()
+
+        def add(key: tuple[_Scope | None, bytes], report: str, line: int, how: str, chain: tuple[str, ...]) -> None:
+            if how != BINDING_CALL and chain[0].encode("utf-8") in dropped:
+                spoiled.add(key)  # a builtin (`x: int`): nothing in the repository
+                return
+            found = typed.get(key)
+            if found is None:
+                typed[key] = [(report, line, how, chain)]
+            else:
+                found.append((report, line, how, chain))
+
+        # Module- and class-level assignments (every one of them is a constant).
+        stated = [c for c in constants if c.typed is not None and c.typed is not _NEUTRAL]
+        if stated:
+            for c in stated:
+                how, chain = c.typed  # type: ignore[misc]
+                owner = c.owner
+                key = (owner.scope if owner is not None else None, c.definition.name.encode("utf-8"))
+                if how == BINDING_CALL and chain[0].encode("utf-8") in dropped:
+                    spoiled.add(key)  # `X = dict(...)`
+                    continue
+                add(key, owner.qualname if owner is not None else "", c.definition.span.start_line, how, chain)
+            names = {key[1] for key in typed}
+            for c in constants:
+                if c.typed is None:
+                    name = c.definition.name.encode("utf-8")
+                    if name in names:
+                        owner = c.owner
+                        spoiled.add((owner.scope if owner is not None else None, name))
+            for name in names & module_others:  # also a module-level def, class or import
+                spoiled.add((None, name))
+
+        # `self.attr = ...` and `self.attr: T` in methods, sorted out by the bytes that follow.
+        padded = self.padded
+        attribute_sites: list[tuple[Node, int, str]] = []  # (`self`, chain end, how)
+        unknown_sites: list[tuple[Node, int]] = []  # assignments to self.attr of unknown type
+        copied: set[bytes] = set()  # `self.attr = name`: the names
+        for node, end, at in self_sites:
+            first = padded[at]
+            second = padded[at + 1]
+            if first == 61:  # `=`
+                if second == 61:
+                    continue  # a comparison
+                if _RHS_CALL.match(src, at + 1) is not None:
+                    kind = BINDING_CALL
+                elif _RHS_NONE.match(src, at + 1) is not None:
+                    continue  # `self.x = None`: compatible with any stated type
+                else:
+                    copy = _RHS_NAME.match(src, at + 1)
+                    if copy is None:
+                        unknown_sites.append((node, end))
+                        continue
+                    copied.add(copy.group(1))
+                    kind = "copy"
+            elif first == 58:  # `:`
+                if second == 61:
+                    continue  # `:=`
+                kind = BINDING_ANNOTATION
+            elif (second == 61 and first in b"+-*/%&|^@") or (
+                    second == first and first in b"/*<>" and padded[at + 2] == 61):
+                unknown_sites.append((node, end))  # augmented assignment
+                continue
+            else:
+                continue  # an operator: `self.x < y`, `self.x - 1`
+            attribute_sites.append((node, end, kind))
+
+        # Every binding site of a wanted name: parameters, assignments, loop targets, `as` targets...
+        wanted = dotted | copied | {key[1] for key in typed}
+        if wanted:
+            self._local_bindings(wanted, buckets[_K_BIND], typed, spoiled, add, dropped, defs)
+            if typed:
+                starts = self.seg_starts
+                binds = self.seg_bind
+                for target in buckets[_K_TARGET]:
+                    node = target["local.definition.target"][0]
+                    name = src[node.start_byte : node.end_byte]
+                    if name in wanted:
+                        spoiled.add((binds[bisect_right(starts, node.start_byte) - 1], name))
+                for d in defs:  # a nested def or class binds its name in the enclosing function
+                    parent = d.parent
+                    if parent is not None and not parent.is_class:
+                        key = (d.enclosing, d.name.encode("utf-8"))
+                        if key in typed:
+                            spoiled.add(key)
+
+        if attribute_sites:
+            self._attribute_bindings(defs, attribute_sites, unknown_sites, typed, spoiled, add, dropped)
+
+        bindings: list[Binding] = []
+        keep: dict[_Scope, set[bytes]] = {}
+        for key, entries in typed.items():
+            if key in spoiled:
+                continue
+            scope, name = key
+            text = name.decode("utf-8", errors)
+            if len(entries) == 1:
+                report, line, how, chain = entries[0]
+                bindings.append(_new_binding(report, text, chain, line, how))
+            else:
+                kinds: set[tuple[str, tuple[str, ...]]] = set()
+                for report, line, how, chain in entries:
+                    if (how, chain) not in kinds:
+                        kinds.add((how, chain))
+                        bindings.append(_new_binding(report, text, chain, line, how))
+            if scope is not None and not scope.is_class:
+                names = keep.get(scope)
+                if names is None:
+                    keep[scope] = {name}
+                else:
+                    names.add(name)
+        bindings.sort(key=_binding_order)
+        return tuple(bindings), keep
+
+    def _local_bindings(
+        self,
+        wanted: set[bytes],
+        captures: list[Captures],
+        typed: dict[tuple[_Scope | None, bytes], list[tuple[str, int, str, tuple[str, ...]]]],
+        spoiled: set[tuple[_Scope | None, bytes]],
+        add: Any,
+        dropped: frozenset[bytes],
+        defs: list[_Def],
+    ) -> None:
+        """Read the binding sites (local.definition captures) of the wanted names.
+
+        The bytes after a name settle most sites without the tree: followed by `:` it may be annotated, by
+        `= Callee(` or `= None` it may be assigned a stated type; anything else (`,` `)` ` in` `= []`...)
+        binds it to something of unknown type: an unannotated parameter, a loop or tuple target... Only
+        the possible sites of names no such site spoils are read from the tree.
+        """
+        src = self.src
+        padded = self.padded
+        bound_names = self.bound_names
+        starts = self.seg_starts
+        binds = self.seg_bind
+        rhs_call = _RHS_CALL.match
+        # (capture, the callee's head or b"" for `= None` or None for `:`, callee start, its `(`)
+        possible: list[tuple[int, bytes | None, int, int]] = []
+        unknown: list[int] = []
+        bound_ends = self.bound_ends
+        for i in [i for i, name in enumerate(bound_names) if name in wanted]:
+            end = bound_ends[i]
+            after = padded[end]
+            if after == 32:  # `x = ...`, `x : T`
+                end += 1
+                after = padded[end]
+            if after == 58:  # `:`
+                possible.append((i, None, 0, 0))
+            elif after == 61 and padded[end + 1] != 61:  # `=`
+                call = rhs_call(src, end + 1)
+                if call is not None:
+                    head = call.group(1)
+                    if head in dropped:
+                        unknown.append(i)  # a builtin: `x = dict(...)`
+                    else:
+                        possible.append((i, head, call.start(1), call.end() - 1))
+                elif _RHS_NONE.match(src, end + 1) is not None:
+                    possible.append((i, b"", 0, 0))
+                else:
+                    unknown.append(i)  # and module- or class-level assignments: read from the constants
+            else:
+                unknown.append(i)
+        if not possible and not typed:
+            return
+        interesting = {bound_names[entry[0]] for entry in possible} | {key[1] for key in typed}
+        for i in unknown:
+            name = bound_names[i]
+            if name in interesting:
+                node = captures[i]["local.definition"][0]
+                scope = binds[bisect_right(starts, node.start_byte) - 1]
+                if scope is None or scope.is_class:
+                    if padded[node.end_byte] in (32, 61, 58) and node.parent.type == "assignment":  # type: ignore[union-attr]
+                        continue  # read from the constants
+                    spoiled.add((scope, name))
+                elif name in scope.globals:
+                    spoiled.add((None, name))
+                else:
+                    spoiled.add((scope, name))
+        reports = self.seg_report
+        errors = self.errors
+        bounds = [*starts[1:], 1 << 62]
+        nested: set[bytes] | None = None
+        low = high = index = 0
+        scope: _Scope | None = None
+        for i, head, callee_start, paren in possible:  # in document order
+            node = captures[i]["local.definition"][0]
+            name = bound_names[i]
+            start = node.start_byte
+            if not low <= start < high:
+                index = bisect_right(starts, start) - 1
+                low = starts[index]
+                high = bounds[index]
+                scope = binds[index]
+            if scope is None or scope.is_class:
+                continue  # read from the constants
+            if name in scope.globals:
+                spoiled.add((None, name))
+                continue
+            key = (scope, name)
+            if key in spoiled:
+                continue
+            parent = node.parent
+            kind = parent.type if parent is not None else ""
+            if head is not None:  # `x = Callee(...)` or `x = None`: an assignment statement, not a default
+                if kind != "assignment":
+                    spoiled.add(key)
+                    continue
+                if not head:
+                    continue  # `x = None`
+                if head not in interesting and head not in _SELF_NAMES:
+                    visible = scope.visible if scope.visible is not None else _visible(scope)
+                    if visible is not None and head in visible:
+                        if nested is None:
+                            nested = {d.name.encode("utf-8") for d in defs if d.parent is not None}
+                        if head not in nested:
+                            spoiled.add(key)  # `x = line.split()`: called on a local of unknown type
+                            continue
+                # The call must be the whole value, and call what the bytes read: `x = T(a) + 1`,
+                # `x = make(a)(b)` and `x = T(a).attr` are not.
+                right = parent.child_by_field_name("right")  # type: ignore[union-attr]
+                arguments = right.child_by_field_name("arguments") if right is not None else None
+                if arguments is None or arguments.start_byte != paren or right.type != "call":  # type: ignore[union-attr]
+                    spoiled.add(key)
+                    continue
+                chain = tuple(src[callee_start:paren].translate(None, _WS_BYTES).decode("utf-8", errors).split("."))
+                add(key, reports[index], node.start_point[0] + 1, BINDING_CALL, chain)
+            elif kind in _PARAMETER_TYPES:
+                if name in _SELF_NAMES:
+                    continue
+                annotation = parent.child_by_field_name("type")  # type: ignore[union-attr]
+                chain = _type_chain(src[annotation.start_byte : annotation.end_byte], errors) if annotation else ()
+                if chain:
+                    add(key, reports[index], node.start_point[0] + 1, BINDING_ANNOTATION, chain)
+                else:
+                    spoiled.add(key)
+            elif kind == "assignment":  # the capture is its target: values are not patterns
+                stated = self._assignment_type(parent, node, parent.child_by_field_name("right"))  # type: ignore[union-attr]
+                if stated is None:
+                    spoiled.add(key)
+                elif stated is not _NEUTRAL:
+                    add(key, reports[index], node.start_point[0] + 1, *stated)  # type: ignore[misc]
+            else:
+                spoiled.add(key)  # a parameter's default value, a lambda parameter...
+
+    def _attribute_bindings(
+        self,
+        defs: list[_Def],
+        sites: list[tuple[Node, int, str]],
+        unknown_sites: list[tuple[Node, int]],
+        typed: dict[tuple[_Scope | None, bytes], list[tuple[str, int, str, tuple[str, ...]]]],
+        spoiled: set[tuple[_Scope | None, bytes]],
+        add: Any,
+        dropped: frozenset[bytes],
+    ) -> None:
+        """`self.attr = T(...)`, `self.attr: T`, `self.attr = param` (param: T) in a method bind attr in the
+        method's class; any other assignment to `self.attr` there drops it."""
+        src = self.src
+        by_qualname = {d.qualname: d for d in defs}
+        reports = self.seg_report
+        errors = self.errors
+
+        methods: dict[str, _Def | None] = {}
+
+        def method_of(node: Node) -> _Def | None:
+            report = reports[self._segment(node.start_byte)]
+            if report in methods:
+                return methods[report]
+            d = by_qualname.get(report)
+            while d is not None and not (d.parent is not None and d.parent.is_class and not d.is_class):
+                d = d.parent
+            methods[report] = d
+            return d
+
+        def attribute_of(node: Node, end: int) -> bytes | None:
+            chain = src[node.end_byte : end]
+            return chain.translate(None, _WS_BYTES)[1:] if chain.count(b".") == 1 else None
+
+        for node, end, kind in sites:
+            attr = attribute_of(node, end)
+            method = method_of(node) if attr else None
+            if method is None:
+                continue
+            owner = method.parent
+            key = (owner.scope, attr)  # type: ignore[union-attr]
+            attribute = node.parent
+            assignment = attribute.parent if attribute is not None else None
+            if (
+                assignment is None
+                or assignment.type != "assignment"
+                or assignment.child_by_field_name("left") != attribute
+            ):
+                if kind != BINDING_ANNOTATION:
+                    spoiled.add(key)  # `self.a = self.b = T()`, `a, self.b = ...`
+                continue
+            chain: tuple[str, ...] = ()
+            if kind == BINDING_ANNOTATION:
+                annotation = assignment.child_by_field_name("type")
+                if annotation is not None:
+                    chain = _type_chain(src[annotation.start_byte : annotation.end_byte], errors)
+            elif kind == BINDING_CALL:
+                right = assignment.child_by_field_name("right")
+                if right is not None and right.type == "call":
+                    chain = self._callee(right)
+                    if chain and chain[0].encode("utf-8") in dropped:
+                        chain = ()
+            else:  # a copy of a name: a parameter or local of the method whose type is stated
+                right = assignment.child_by_field_name("right")
+                if right is not None and right.type == "identifier":
+                    local = (method.scope, src[right.start_byte : right.end_byte])
+                    entries = typed.get(local) if local not in spoiled else None
+                    chains = {entry[3] for entry in entries} if entries else set()
+                    if len(chains) == 1:
+                        chain = next(iter(chains))
+                        if method.scope is not None and chain[0].encode("utf-8") in method.scope.names:
+                            chain = ()  # `x = other.make(); self.x = x`: other means nothing in the class
+            if chain:
+                add(key, owner.qualname, node.start_point[0] + 1, BINDING_ATTRIBUTE, chain)  # type: ignore[union-attr]
+            else:
+                spoiled.add(key)
+        if unknown_sites:
+            attributes = {key[1] for key in typed}
+            for node, end in unknown_sites:
+                attr = attribute_of(node, end)
+                if attr in attributes:
+                    method = method_of(node)
+                    if method is not None:
+                        spoiled.add((method.parent.scope, attr))  # type: ignore[union-attr]
+
+    def _kept_references(
+        self,
+        deferred: list[Node],
+        deferred_names: list[bytes],
+        keep: dict[_Scope, set[bytes]],
+        seen: dict[tuple[int, bytes, bool], Node],
+        targets: set[int],
+    ) -> None:
+        """Report `x.attr` chains whose head `x` is bound with a stated type by the scope that binds it (the
+        innermost scope binding x, seen from the reference)."""
+        padded = self.padded
+        starts = self.seg_starts
+        group_of = self.seg_group
+        groups = self.groups
+        names: set[bytes] = set().union(*keep.values())
+        kept_in: dict[int, set[bytes]] = {}
+        bounds = [*starts[1:], 1 << 62]
+        low = high = group = 0
+        kept: set[bytes] = set()
+        for i in [i for i, name in enumerate(deferred_names) if name in names]:  # in document order
+            node = deferred[i]
+            start = node.start_byte
+            if not low <= start < high:
+                index = bisect_right(starts, start) - 1
+                low = starts[index]
+                high = bounds[index]
+                group = group_of[index]
+                scope = groups[group][1]
+                found_kept = kept_in.get(id(scope))
+                if found_kept is None:
+                    found_kept = kept_in[id(scope)] = _kept_names(scope, keep)
+                kept = found_kept
+            if deferred_names[i] not in kept:
+                continue
+            name_end = node.end_byte
+            found = _CHAIN.match(padded, name_end)
+            if found is None:
+                continue
+            end = found.end()
+            after = end
+            while padded[after] in (32, 9):
+                after += 1
+            key = (group, padded[start:end], padded[after] == _OPEN_PAREN)
+            if key not in seen and start not in targets:
+                seen[key] = node
 
     def _string_annotation(
         self,
@@ -819,6 +1282,11 @@ class _Extraction:
                 if left is not None:
                     targets.extend(_target_identifiers(left))
                 value = value.child_by_field_name("right")
+            typed = None
+            if len(targets) == 1 and left is targets[0]:  # one plain name
+                annotated = src.find(b":", left.end_byte, left.end_byte + 2) >= 0
+                if annotated or value is None or value.type in ("call", "none"):
+                    typed = self._assignment_type(assignment, left, value)
             for target in targets:
                 name = src[target.start_byte : target.end_byte].decode("utf-8", self.errors)
                 definition = _new_definition(
@@ -829,8 +1297,44 @@ class _Extraction:
                     signature=signature,
                     parent=parent,
                 )
-                constants.append(_Constant(start, definition, value, owner))
+                constant = _Constant(start, definition, value, owner)
+                constant.typed = typed
+                constants.append(constant)
         return constants
+
+    def _assignment_type(
+        self, assignment: Node, left: Node | None, value: Node | None
+    ) -> tuple[str, tuple[str, ...]] | str | None:
+        """What an assignment to one plain name says of its type: (how, chain), _NEUTRAL or None."""
+        if left is None or left.type != "identifier":
+            return None
+        src = self.src
+        at = left.end_byte
+        while src[at : at + 1] in (b" ", b"\t"):
+            at += 1
+        if src[at : at + 1] == b":":
+            annotation = assignment.child_by_field_name("type")
+            if annotation is None:
+                return None
+            chain = _type_chain(src[annotation.start_byte : annotation.end_byte], self.errors)
+            return (BINDING_ANNOTATION, chain) if chain else None
+        if value is None:
+            return None
+        kind = value.type
+        if kind == "call":
+            chain = self._callee(value)
+            return (BINDING_CALL, chain) if chain else None
+        return _NEUTRAL if kind == "none" else None
+
+    def _callee(self, call: Node) -> tuple[str, ...]:
+        """The dotted chain a call calls (`T`, `mod.T`), or () when it calls anything else."""
+        function = call.child_by_field_name("function")
+        if function is None or function.type not in ("identifier", "attribute"):
+            return ()
+        text = self.src[function.start_byte : function.end_byte].translate(None, _WS_BYTES)
+        if b"#" in text or _DOTTED.fullmatch(text) is None:
+            return ()
+        return tuple(text.decode("utf-8", self.errors).split("."))
 
     def _dunder_all(self, constants: list[_Constant], extends: list[Captures]) -> tuple[str, ...] | None:
         """`__all__` as a literal list or tuple of strings, following `+=`, `.extend`, `.append` and `.remove`
@@ -1054,6 +1558,7 @@ class _Extraction:
                         fixture=d.fixture,
                         fixture_requests=self._fixture_requests(d) if d.marks is not None or d.is_test else (),
                         bases=bases,
+                        returns=d.returns,
                     ),
                 )
             )
@@ -1068,6 +1573,46 @@ class _Extraction:
 
 
 _line_of = attrgetter("line")
+_binding_order = attrgetter("line", "scope", "name")
+
+
+def _kept_names(scope: _Scope | None, keep: dict[_Scope, set[bytes]]) -> set[bytes]:
+    """Names with a stated type seen from ``scope``: bound so by the innermost scope that binds them."""
+    chain: list[_Scope] = []
+    while scope is not None:
+        chain.append(scope)
+        scope = scope.parent
+    kept: set[bytes] = set()
+    for index, current in enumerate(chain):
+        for name in keep.get(current, ()):
+            if name not in current.globals and not any(name in inner.names for inner in chain[:index]):
+                kept.add(name)
+    return kept
+
+
+def _type_chain(text: bytes, errors: str, depth: int = 0) -> tuple[str, ...]:
+    """The class an annotation names as a dotted chain: `T`, `mod.T`, `T | None`, `Optional[T]`,
+    `Union[T, None]`, `"T"`; () for anything else (generics, unions of classes, `None`)."""
+    text = text.translate(None, _WS_BYTES)
+    if depth > 3 or not text or b"#" in text:
+        return ()
+    if _DOTTED.fullmatch(text) is not None:
+        return () if text == b"None" else tuple(text.decode("utf-8", errors).split("."))
+    first = text[:1]
+    if first in (b'"', b"'") and len(text) > 1 and text[-1:] == first:
+        return _type_chain(text[1:-1], errors, depth + 1)
+    wrapper = _TYPE_WRAPPER.fullmatch(text)
+    if wrapper is not None:
+        arguments = wrapper.group(2).split(b",")
+        if wrapper.group(1) == b"Optional":
+            return _type_chain(arguments[0], errors, depth + 1) if len(arguments) == 1 else ()
+        others = [a for a in arguments if a != b"None"]
+        return _type_chain(others[0], errors, depth + 1) if len(arguments) == 2 and len(others) == 1 else ()
+    if b"|" in text and b"[" not in text:
+        others = [a for a in text.split(b"|") if a != b"None"]
+        if len(others) == 1 and text.count(b"|") == 1:
+            return _type_chain(others[0], errors, depth + 1)
+    return ()
 _start_of = attrgetter("start")
 
 

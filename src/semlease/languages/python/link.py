@@ -9,6 +9,12 @@ Values met while resolving are modules (a ``.py`` file or a folder, namespace pa
 definitions. An attribute of a package is first looked up in its ``__init__.py`` (following its own
 imports, star imports and ``__all__``), then as a submodule. A name that cannot be bound inside the
 repository is recorded in ``graph.unresolved`` with the reason, never guessed.
+
+Instances are followed only where the source states their type (``Binding`` facts): a parameter or a
+variable annotated with a class, a variable assigned a class's instance or the result of a function whose
+return annotation names a class, ``self.attr`` set so in a method, a class-level field annotated with a
+class. ``x.method()`` then links to the method (found in the class or its bases); a name whose bindings
+disagree or cannot be resolved links nowhere, and ``x.unknown()`` never links to the class itself.
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ from dataclasses import dataclass
 
 from semlease.domain import facts as F
 from semlease.domain import graph as G
-from semlease.domain.facts import Definition, FileFacts, Import, Reference
+from semlease.domain.facts import Binding, Definition, FileFacts, Import, Reference
 
 _MOD = "mod"
 _SYM = "sym"
-Value = tuple[str, str]  # (_MOD, file path or folder) | (_SYM, node id)
+_INST = "inst"  # only while following a typed chain: an instance of the class whose node id follows
+Value = tuple[str, str]  # (_MOD, file path or folder) | (_SYM, node id) | (_INST, class node id)
+_PROPERTY_DECORATORS = frozenset(("property", "cached_property", "functools.cached_property"))
 
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
 _ROOT_NAMES = ("src", "lib", "python", "Lib")
@@ -53,6 +61,10 @@ class _FileScope:
     star_imports: list[Import]
     # constants per holding scope ("" = module, or a class qualname): (first line, last line, qualname)
     constants: dict[str, list[tuple[int, int, str]]]
+    bindings: dict[tuple[str, str], list[Binding]]  # (scope qualname, name) -> its typed bindings
+    bound_names: set[str]  # every name in `bindings`
+    returning: dict[str, Definition]  # qualname -> the (first) non-async function with a `returns` chain
+    properties: dict[str, Definition]  # qualname -> a property getter with a `returns` chain
 
     def constant_at(self, scope: str, line: int) -> str | None:
         """The constant whose statement holds `line`, so `ROUTES = {"/x": handler}` is ROUTES' use."""
@@ -74,6 +86,10 @@ class PythonLinker:
         self.scopes: dict[str, _FileScope] = {}
         self._export_cache: dict[tuple[str, str], Value | None] = {}
         self._bases_cache: dict[str, list[str]] = {}
+        # (path, scope, name) -> (class node id, how it was stated) of a typed name, None when unknown
+        self._type_cache: dict[tuple[str, str, str], tuple[str, str] | None] = {}
+        self._typing: set[tuple[str, str, str]] = set()  # being resolved (guards `a = b.f(); b = a.g()`)
+        self._attribute_cache: dict[tuple[str, str], tuple[str, str] | None] = {}
 
     # ---------------------------------------------------------------- driver
     def link(self) -> None:
@@ -190,7 +206,19 @@ class PythonLinker:
                 if d.kind == F.CONSTANT and (d.parent is None or defs[d.parent].kind == F.CLASS):
                     constants.setdefault(d.parent or "", []).append(
                         (d.span.start_line, d.span.end_line, d.qualname))
-            self.scopes[path] = _FileScope(ff, defs, module_imports, scoped, stars, constants)
+            bindings: dict[tuple[str, str], list[Binding]] = {}
+            for b in ff.bindings:
+                bindings.setdefault((b.scope, b.name), []).append(b)
+            returning: dict[str, Definition] = {}
+            properties: dict[str, Definition] = {}
+            for d in ff.definitions:
+                if d.returns and not d.is_async and d.kind in (F.FUNCTION, F.METHOD):
+                    if any(deco in _PROPERTY_DECORATORS for deco in d.decorators):
+                        properties.setdefault(d.qualname, d)
+                    else:
+                        returning.setdefault(d.qualname, d)
+            self.scopes[path] = _FileScope(ff, defs, module_imports, scoped, stars, constants, bindings,
+                                           {name for _, name in bindings}, returning, properties)
 
     # ---------------------------------------------------------------- nodes
     def _add_nodes(self) -> None:
@@ -347,15 +375,193 @@ class PythonLinker:
         return None
 
     def _resolve_chain(self, path: str, scope: str, chain: tuple[str, ...]) -> Value | None:
+        return self._resolve_steps(path, scope, chain)[0]
+
+    def _resolve_steps(self, path: str, scope: str, chain: tuple[str, ...]) -> tuple[Value | None, int]:
+        """What the longest resolvable prefix of `chain` means, and how many attributes it spans."""
         value = self._resolve_head(path, scope, chain[0])
         if value is None:
-            return None
+            return None, 0
+        steps = 0
         for name in chain[1:]:
             nxt = self._attr(value, name)
             if nxt is None:
                 break
             value = nxt
+            steps += 1
+        return value, steps
+
+    def _resolve_strict(self, path: str, scope: str, chain: tuple[str, ...]) -> Value | None:
+        """What the whole of `chain` means, or None."""
+        value, steps = self._resolve_steps(path, scope, chain)
+        return value if steps == len(chain) - 1 else None
+
+    # ---------------------------------------------------------------- stated types
+    def _local_bindings(self, fs: _FileScope, scope: str, head: str) -> list[Binding] | None:
+        """Typed bindings of `head` by the innermost function scope around `scope` that has them; None when
+        no function binds it so (or an import or a nested definition there binds it first)."""
+        s = scope
+        while s:
+            d = fs.defs.get(s)
+            if d is None:
+                return None
+            if d.kind != F.CLASS:
+                if (s, head) in fs.scoped_imports or f"{s}.{head}" in fs.defs:
+                    return None
+                found = fs.bindings.get((s, head))
+                if found is not None:
+                    return found
+            s = d.parent or ""
+        return None
+
+    def _stated_type(self, path: str, scope: str, name: str) -> tuple[str, str] | None:
+        """(class node id, how it is stated) for a name whose bindings in `scope` all give one class."""
+        key = (path, scope, name)
+        if key in self._type_cache:
+            return self._type_cache[key]
+        if key in self._typing:
+            return None
+        bindings = self.scopes[path].bindings.get((scope, name))
+        if not bindings:
+            return None
+        self._typing.add(key)
+        try:
+            classes: set[str] = set()
+            via = ""
+            for b in bindings:
+                found = self._binding_class(path, b)
+                if found is None:
+                    classes.clear()
+                    break
+                classes.add(found[0])
+                via = via or found[1]
+            result = (classes.pop(), via) if len(classes) == 1 else None
+        finally:
+            self._typing.discard(key)
+        self._type_cache[key] = result
+        return result
+
+    def _binding_class(self, path: str, b: Binding) -> tuple[str, str] | None:
+        chain = b.type_chain
+        text = ".".join(chain)
+        if b.how == F.BINDING_ANNOTATION:
+            value = self._resolve_strict(path, b.scope, chain)
+            if value is not None and self._is_class(value):
+                return value[1], f"{b.name}: {text}"
+            return None
+        value = self._evaluate(path, b.scope, chain)
+        if value is None or value[0] != _SYM:
+            return None
+        target = "self." + b.name if b.how == F.BINDING_ATTRIBUTE else b.name
+        if self._is_class(value):
+            return value[1], (f"{target}: {text}" if b.how == F.BINDING_ATTRIBUTE else f"{target} = {text}()")
+        returned = self._returned_class(value[1])
+        return (returned, f"{target} = {text}()") if returned is not None else None
+
+    def _is_class(self, value: Value) -> bool:
+        if value[0] != _SYM:
+            return False
+        node = self.graph.node(value[1])
+        return node is not None and node.kind == G.CLASS
+
+    def _returned_class(self, function_id: str) -> str | None:
+        """The class a (non-async) function's return annotation names."""
+        path, qualname = G.split_id(function_id)
+        fs = self.scopes.get(path)
+        d = fs.returning.get(qualname) if fs is not None else None
+        if d is None:
+            return None
+        value = self._resolve_strict(path, d.parent or "", d.returns)
+        return value[1] if value is not None and self._is_class(value) else None
+
+    def _evaluate(self, path: str, scope: str, chain: tuple[str, ...]) -> Value | None:
+        """What the whole of `chain` means, following stated types (`app.test_client` with `app: Flask`)."""
+        head = chain[0]
+        fs = self.scopes[path]
+        local = self._local_bindings(fs, scope, head) if scope and head in fs.bound_names else None
+        if local is not None:
+            found = self._stated_type(path, local[0].scope, head)
+            if found is None:
+                return None
+            value: Value | None = (_INST, found[0])
+        else:
+            value = self._resolve_head(path, scope, head)
+            if value is not None and head == "self" and self._is_class(value):
+                value = (_INST, value[1])
+        for name in chain[1:]:
+            if value is None:
+                return None
+            value = self._step(value, name)[0]
         return value
+
+    def _step(self, value: Value, name: str) -> tuple[Value | None, str | None]:
+        """One attribute further, following stated types: (next value, how a type was stated on the way)."""
+        kind, ref = value
+        if kind == _INST:
+            member = self._attr((_SYM, ref), name)
+            if member is not None:
+                return member, None
+            found = self._attribute_type(ref, name)
+            return ((_INST, found[0]), found[1]) if found is not None else (None, None)
+        if kind == _SYM:
+            found = self._instance_of(ref)
+            if found is not None:
+                nxt, via = self._step((_INST, found[0]), name)
+                return nxt, via or found[1]
+        return self._attr(value, name), None
+
+    def _instance_of(self, node_id: str) -> tuple[str, str] | None:
+        """The stated type of a constant or field, or the class a property returns."""
+        node = self.graph.node(node_id)
+        if node is None or node.kind not in (G.CONSTANT, G.METHOD):
+            return None
+        path, qualname = G.split_id(node_id)
+        parent, _, name = qualname.rpartition(".")
+        if node.kind == G.CONSTANT:
+            return self._stated_type(path, parent, name)
+        d = self.scopes[path].properties.get(qualname)
+        if d is None:
+            return None
+        value = self._resolve_strict(path, d.parent or "", d.returns)
+        if value is None or not self._is_class(value):
+            return None
+        return value[1], f"{name} -> {'.'.join(d.returns)}"
+
+    def _attribute_type(self, class_id: str, name: str) -> tuple[str, str] | None:
+        """The stated type of `self.name` for an instance of a class: set in the class or in a base."""
+        key = (class_id, name)
+        if key not in self._attribute_cache:
+            self._attribute_cache[key] = None  # guards against cycles while resolving
+            self._attribute_cache[key] = self._attribute_lookup(class_id, name)
+        return self._attribute_cache[key]
+
+    def _attribute_lookup(self, class_id: str, name: str) -> tuple[str, str] | None:
+        todo = [class_id]
+        done: set[str] = set()
+        while todo:
+            current = todo.pop(0)
+            if current in done:
+                continue
+            done.add(current)
+            path, qualname = G.split_id(current)
+            if (qualname, name) in self.scopes[path].bindings:
+                return self._stated_type(path, qualname, name)
+            todo.extend(self._class_bases(current))
+        return None
+
+    def _walk(self, value: Value, names: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """Follow `names` from `value`: (the last member reached, how the first stated type was stated)."""
+        last: str | None = None
+        via: str | None = None
+        current: Value | None = value
+        for name in names:
+            current, stated = self._step(current, name)  # type: ignore[arg-type]
+            if current is None:
+                break
+            via = via or stated
+            if current[0] == _SYM:
+                last = current[1]
+        return last, via
 
     def _value_node(self, value: Value) -> str | None:
         kind, ref = value
@@ -409,8 +615,25 @@ class PythonLinker:
     def _link_reference(self, path: str, fs: _FileScope, ref: Reference) -> None:
         owner = fs.constant_at(ref.scope, ref.line) or ref.scope
         src = G.symbol_id(path, owner) if owner else path
-        value = self._resolve_chain(path, ref.scope, ref.chain)
         text = ".".join(ref.chain)
+        if len(ref.chain) > 1 and ref.scope and ref.chain[0] in fs.bound_names:
+            local = self._local_bindings(fs, ref.scope, ref.chain[0])
+            if local is not None:  # a local whose type is stated: nothing else can be meant
+                found = self._stated_type(path, local[0].scope, ref.chain[0])
+                if found is not None:
+                    last, _ = self._walk((_INST, found[0]), ref.chain[1:])
+                    if last is not None:
+                        self._add_use(src, last, ref, f"{ref.kind} {text} via {found[1]}")
+                return
+        value, steps = self._resolve_steps(path, ref.scope, ref.chain)
+        if value is not None and steps < len(ref.chain) - 1:
+            # Stuck on an instance: a typed constant or field, a property, `self.attr` set in a method.
+            start = value
+            if steps == 0 and ref.chain[0] == "self" and self._is_class(value):
+                start = (_INST, value[1])
+            last, via = self._walk(start, ref.chain[steps + 1:])
+            if last is not None and via is not None:
+                self._add_use(src, last, ref, f"{ref.kind} {text} via {via}")
         if value is None:
             head = ref.chain[0]
             if head in ("self", "cls"):
@@ -422,10 +645,13 @@ class PythonLinker:
         dst = self._value_node(value)
         if dst is None or dst == src:
             return
+        self._add_use(src, dst, ref, f"{ref.kind} {text}")
+
+    def _add_use(self, src: str, dst: str, ref: Reference, how: str) -> None:
         dst_node = self.graph.node(dst)
         kind = G.CALLS if ref.kind == F.CALL and dst_node is not None and dst_node.kind in (
             G.FUNCTION, G.METHOD, G.CLASS, G.FIXTURE) else G.REFERENCES
-        self.graph.add_edge(G.Edge(src, dst, kind, f"{ref.kind} {text}", ref.line))
+        self.graph.add_edge(G.Edge(src, dst, kind, how, ref.line))
 
     # ---------------------------------------------------------------- pytest
     def _link_fixtures(self) -> None:

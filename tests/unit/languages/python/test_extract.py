@@ -628,6 +628,7 @@ def test_reference_kinds_belong_to_the_definition_they_describe() -> None:
         ("make", ("datetime", "date"), ANNOTATION, 5),
         ("make", ("Rate",), ANNOTATION, 5),
         ("make", ("Decimal",), ANNOTATION, 6),
+        ("make", ("order", "total"), CALL, 6),  # order: Order, a binding with a stated type
         ("make", ("Invoice",), CALL, 7),
         ("Cart", ("BaseModel",), BASE, 9),
         ("Cart", ("mixins", "Logged"), BASE, 9),
@@ -695,6 +696,194 @@ def test_references_are_deduplicated_keeping_the_first_line() -> None:
         ("f", ("helper",), CALL, 2),
         ("f", ("helper",), NAME, 4),
         ("g", ("helper",), CALL, 10),
+    ]
+
+
+# --------------------------------------------------------------------------------------- typed bindings
+
+
+def bindings(facts: FileFacts) -> list[tuple[str, str, tuple[str, ...], int, str]]:
+    return [(b.scope, b.name, b.type_chain, b.line, b.how) for b in facts.bindings]
+
+
+def test_return_annotations_give_the_class_chain() -> None:
+    facts = extract(
+        """
+        def plain() -> Invoice: ...
+        def dotted() -> models.Invoice: ...
+        def union() -> Invoice | None: ...
+        def optional() -> typing.Optional["Invoice"]: ...
+        def string() -> "models.Invoice": ...
+        def generic() -> list[Invoice]: ...
+        def two() -> Invoice | Order: ...
+        def nothing() -> None: ...
+        def bare(): ...
+        class Cart:
+            def total(self) -> "Decimal | None": ...
+        """
+    )
+    assert [(d.qualname, d.returns) for d in facts.definitions] == [
+        ("plain", ("Invoice",)),
+        ("dotted", ("models", "Invoice")),
+        ("union", ("Invoice",)),
+        ("optional", ("Invoice",)),
+        ("string", ("models", "Invoice")),
+        ("generic", ()),
+        ("two", ()),
+        ("nothing", ()),
+        ("bare", ()),
+        ("Cart", ()),
+        ("Cart.total", ("Decimal",)),
+    ]
+
+
+def test_annotated_parameters_bind_names_read_with_an_attribute() -> None:
+    facts = extract(
+        """
+        def handle(self, a: Order, b: models.Order, c: Order | None, d: Optional[Order], e: "Order",
+                   f: list[Order], g: int, *h: Order, i: Order = None, unused: Order = None, **k: Order):
+            a.total(); b.total(); c.total(); d.total(); e.total()
+            f.append(1); g.bit_length(); h.count(1); i.lines.sum(); k.items()
+            self.total()
+            print(a)
+        """
+    )
+    assert bindings(facts) == [
+        ("handle", "a", ("Order",), 1, "annotation"),
+        ("handle", "b", ("models", "Order"), 1, "annotation"),
+        ("handle", "c", ("Order",), 1, "annotation"),
+        ("handle", "d", ("Order",), 1, "annotation"),
+        ("handle", "e", ("Order",), 1, "annotation"),
+        ("handle", "i", ("Order",), 2, "annotation"),
+    ]
+    kept = {(r.chain, r.kind) for r in facts.references if r.chain[0] in "abcdefghik"}
+    assert kept == {
+        (("a", "total"), CALL), (("b", "total"), CALL), (("c", "total"), CALL), (("d", "total"), CALL),
+        (("e", "total"), CALL), (("i", "lines", "sum"), CALL),
+    }
+
+
+def test_assignments_in_functions_and_at_module_level() -> None:
+    facts = extract(
+        """
+        app = Flask(__name__)
+        bp = flask.Blueprint("x", __name__)
+        config: Config = load()
+        first, second = Pair()
+        NAMES = [n for n in names]
+
+        def build():
+            local = Flask(__name__)
+            client = local.test_client()
+            made: "Order" = make()
+            later = None
+            later = Invoice()
+            plain = 3
+            local.run(); client.get(); made.total(); later.total(); plain.real
+            return local
+        """
+    )
+    assert bindings(facts) == [
+        ("", "app", ("Flask",), 1, "call"),
+        ("", "bp", ("flask", "Blueprint"), 2, "call"),
+        ("", "config", ("Config",), 3, "annotation"),
+        ("build", "local", ("Flask",), 8, "call"),
+        ("build", "client", ("local", "test_client"), 9, "call"),
+        ("build", "made", ("Order",), 10, "annotation"),
+        ("build", "later", ("Invoice",), 12, "call"),
+    ]
+    assert refs_in(facts, "build") == [
+        (("Flask",), CALL, 8),
+        (("local", "test_client"), CALL, 9),
+        (("make",), CALL, 10),
+        (("Order",), ANNOTATION, 10),  # string annotations are read after the other references
+        (("Invoice",), CALL, 12),
+        (("local", "run"), CALL, 14),
+        (("client", "get"), CALL, 14),
+        (("made", "total"), CALL, 14),
+        (("later", "total"), CALL, 14),
+    ]
+
+
+def test_attributes_set_through_self_bind_in_the_class() -> None:
+    facts = extract(
+        """
+        class Service:
+            client: Client
+            count: int = 0
+
+            def __init__(self, graph: SymbolGraph, store):
+                self.graph = graph
+                self.app = Flask()
+                self.typed: Cache = build()
+                self.lazy = None
+                self.store = store
+                self.other = Other()
+                self.other = 3
+
+            def later(self):
+                self.lazy = make_lazy()
+                self.app.run()
+        """
+    )
+    assert bindings(facts) == [
+        ("Service", "client", ("Client",), 2, "annotation"),
+        ("Service.__init__", "graph", ("SymbolGraph",), 5, "annotation"),
+        ("Service", "graph", ("SymbolGraph",), 6, "attribute"),
+        ("Service", "app", ("Flask",), 7, "attribute"),
+        ("Service", "typed", ("Cache",), 8, "attribute"),
+        ("Service", "lazy", ("make_lazy",), 15, "attribute"),
+    ]
+
+
+def test_a_name_bound_to_two_stated_types_keeps_both_and_one_of_unknown_type_none() -> None:
+    facts = extract(
+        """
+        def two(flag):
+            x = Invoice()
+            if flag:
+                x = Order()
+            x.total()
+
+        def unknown(x: Invoice, items, line):
+            x = x + 1
+            x.total()
+            for y in items:
+                pass
+            y = Invoice()
+            y.total()
+            with open() as z:
+                pass
+            z = Invoice()
+            z.total()
+            w = line.split()
+            w.total()
+        """
+    )
+    assert bindings(facts) == [
+        ("two", "x", ("Invoice",), 2, "call"),
+        ("two", "x", ("Order",), 4, "call"),
+    ]
+    assert [r.chain for r in facts.references if r.scope == "unknown" and len(r.chain) > 1] == []
+
+
+def test_kept_references_follow_the_scope_that_binds_the_name() -> None:
+    facts = extract(
+        """
+        def outer(app: Flask, items):
+            def inner():
+                app.run()
+            def shadow(app):
+                app.run()
+            [app.run() for app in items]
+            lambda app: app.run()
+            return [app.route(i) for i in items]
+        """
+    )
+    assert bindings(facts) == [("outer", "app", ("Flask",), 1, "annotation")]
+    assert [(r.scope, r.chain, r.line) for r in facts.references if len(r.chain) > 1] == [
+        ("outer.inner", ("app", "run"), 3),
+        ("outer", ("app", "route"), 8),
     ]
 
 

@@ -242,3 +242,300 @@ def test_the_graph_as_networkx_keeps_ids_kinds_and_how():
     data = nxg.get_edge_data("src/shop/checkout.py::checkout", "src/billing/invoice.py::create_invoice")
     assert data == {"calls": {"how": "call billing.create_invoice", "line": 9}}
     assert nxg.nodes["src/billing/invoice.py::Invoice.total"]["data"].kind == G.CONSTANT
+
+
+# ------------------------------------------------------------------------- instances whose type is stated
+
+MODELS = """
+# --- path: app/models.py ---
+class Base:
+    def route(self, rule):
+        return rule
+
+class Flask(Base):
+    def run(self):
+        return 1
+
+    def test_client(self) -> "Client":
+        return Client()
+
+class Client:
+    def get(self, url):
+        return url
+
+class Blueprint(Base):
+    pass
+
+def create_app() -> Flask:
+    return Flask()
+"""
+
+
+def typed(graph: G.SymbolGraph, src: str | None = None) -> set[tuple[str, str, str, str]]:
+    """(src, dst, kind, how) of the edges found through a stated type (their `how` says `via ...`)."""
+    return {(e.src, e.dst, e.kind, e.how) for e in graph.all_edges()
+            if " via " in e.how and (src is None or e.src == src)}
+
+
+def test_parameter_annotation_links_the_method():
+    g = build(MODELS + """
+# --- path: app/views.py ---
+from app.models import Flask
+from app import models
+
+def setup(app: Flask, other: models.Flask):
+    app.run()
+    other.run
+""")
+    assert typed(g) == {
+        ("app/views.py::setup", "app/models.py::Flask.run", G.CALLS, "call app.run via app: Flask"),
+        ("app/views.py::setup", "app/models.py::Flask.run", G.REFERENCES, "name other.run via other: models.Flask"),
+    }
+
+
+def test_optional_annotation_links_the_method():
+    g = build(MODELS + """
+# --- path: app/views.py ---
+from typing import Optional
+from app.models import Flask
+
+def setup(app: Optional[Flask] = None, other: Flask | None = None):
+    app.run()
+    other.route("/")
+""")
+    assert typed(g) == {
+        ("app/views.py::setup", "app/models.py::Flask.run", G.CALLS, "call app.run via app: Flask"),
+        ("app/views.py::setup", "app/models.py::Base.route", G.CALLS, "call other.route via other: Flask"),
+    }
+
+
+def test_string_annotation_links_the_method():
+    g = build(MODELS + """
+# --- path: app/views.py ---
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from app.models import Flask
+
+def setup(app: "Flask"):
+    app.run()
+""")
+    assert typed(g) == {
+        ("app/views.py::setup", "app/models.py::Flask.run", G.CALLS, "call app.run via app: Flask"),
+    }
+
+
+def test_local_assigned_a_constructor_call_links_the_method():
+    g = build(MODELS + """
+# --- path: app/views.py ---
+import app.models
+
+def setup():
+    application = app.models.Flask()
+    application.run()
+""")
+    assert typed(g) == {
+        ("app/views.py::setup", "app/models.py::Flask.run", G.CALLS,
+         "call application.run via application = app.models.Flask()"),
+    }
+
+
+def test_module_level_instance_used_in_a_decorator_of_another_function():
+    g = build(MODELS + """
+# --- path: app/views.py ---
+from app.models import Blueprint
+
+bp = Blueprint("views", __name__)
+
+@bp.route("/")
+def index():
+    return "home"
+# --- path: app/more.py ---
+from app.views import bp
+
+def extra():
+    bp.route("/x")
+""")
+    assert typed(g) == {
+        ("app/views.py::index", "app/models.py::Base.route", G.REFERENCES, "decorator bp.route via bp = Blueprint()"),
+        ("app/more.py::extra", "app/models.py::Base.route", G.CALLS, "call bp.route via bp = Blueprint()"),
+    }
+    # the constant itself is still what the decorator names
+    assert ("app/views.py::index", "app/views.py::bp") in uses(g)
+
+
+def test_factory_function_with_a_return_annotation():
+    g = build(MODELS + """
+# --- path: app/views.py ---
+from app.models import create_app
+
+def setup():
+    application = create_app()
+    application.run()
+    client = application.test_client()
+    client.get("/")
+""")
+    assert typed(g) == {
+        ("app/views.py::setup", "app/models.py::Flask.run", G.CALLS,
+         "call application.run via application = create_app()"),
+        ("app/views.py::setup", "app/models.py::Flask.test_client", G.CALLS,
+         "call application.test_client via application = create_app()"),
+        ("app/views.py::setup", "app/models.py::Client.get", G.CALLS,
+         "call client.get via client = application.test_client()"),
+    }
+
+
+def test_async_factory_gives_no_type():
+    g = build(MODELS + """
+# --- path: app/views.py ---
+from app.models import Flask
+
+async def make() -> Flask:
+    return Flask()
+
+async def setup():
+    application = make()
+    application.run()
+""")
+    assert typed(g) == set()
+
+
+def test_attribute_set_in_a_method_links_through_self():
+    g = build(MODELS + """
+# --- path: app/service.py ---
+from app.models import Flask, Client, create_app
+
+class Service:
+    def __init__(self, client: Client):
+        self.app = Flask()
+        self.made = create_app()
+        self.client = client
+        self.cache = None
+
+    def start(self):
+        self.app.run()
+        self.made.route("/")
+        self.client.get("/")
+
+class Child(Service):
+    def again(self):
+        self.app.run()
+""")
+    assert typed(g) == {
+        ("app/service.py::Service.start", "app/models.py::Flask.run", G.CALLS, "call self.app.run via self.app: Flask"),
+        ("app/service.py::Service.start", "app/models.py::Base.route", G.CALLS,
+         "call self.made.route via self.made = create_app()"),
+        ("app/service.py::Service.start", "app/models.py::Client.get", G.CALLS,
+         "call self.client.get via self.client: Client"),
+        ("app/service.py::Child.again", "app/models.py::Flask.run", G.CALLS, "call self.app.run via self.app: Flask"),
+    }
+
+
+def test_annotated_class_field_and_property():
+    g = build(MODELS + """
+# --- path: app/service.py ---
+from dataclasses import dataclass
+from app.models import Flask, Client
+
+@dataclass
+class Holder:
+    app: Flask
+
+    @property
+    def client(self) -> Client:
+        return Client()
+
+def use(holder: Holder):
+    holder.app.run()
+    holder.client.get("/")
+""")
+    assert typed(g) == {
+        ("app/service.py::use", "app/models.py::Flask.run", G.CALLS, "call holder.app.run via holder: Holder"),
+        ("app/service.py::use", "app/models.py::Client.get", G.CALLS, "call holder.client.get via holder: Holder"),
+    }
+    # like any chain, the use is of the deepest member reached
+    assert ("app/service.py::use", "app/service.py::Holder.app") not in uses(g)
+
+
+def test_inherited_method_through_an_instance():
+    g = build(MODELS + """
+# --- path: app/views.py ---
+from app.models import Flask, Blueprint
+
+def setup(app: Flask):
+    bp = Blueprint()
+    app.route("/")
+    bp.route("/")
+""")
+    assert typed(g) == {
+        ("app/views.py::setup", "app/models.py::Base.route", G.CALLS, "call app.route via app: Flask"),
+    }  # one edge per (src, dst, kind): the first use explains it
+    assert ("app/views.py::setup", "app/models.py::Base.route") in uses(g)
+
+
+def test_conflicting_bindings_give_no_edge():
+    g = build(MODELS + """
+# --- path: app/views.py ---
+from app.models import Flask, Client
+
+def conflict(flag):
+    x = Flask()
+    if flag:
+        x = Client()
+    x.run()
+
+def unknown_rebinding(x: Flask):
+    x = x.run()
+    x.run()
+
+def loop(items):
+    y = Flask()
+    for y in items:
+        pass
+    y.run()
+""")
+    assert typed(g) == set()
+    assert not any(dst.endswith("Flask.run") for _, dst in uses(g))
+
+
+def test_unknown_attribute_gives_no_edge_to_the_class():
+    g = build(MODELS + """
+# --- path: app/views.py ---
+from app.models import Flask
+
+def setup(app: Flask):
+    app.missing()
+    app.missing.deeper()
+
+class Service:
+    def __init__(self):
+        self.app = Flask()
+
+    def start(self):
+        self.app.nothing()
+""")
+    assert typed(g) == set()
+    assert {dst for src, dst in uses(g) if src == "app/views.py::setup"} == {"app/models.py::Flask"}  # the annotation
+
+
+def test_an_annotation_and_an_assignment_agree_or_give_nothing():
+    g = build(MODELS + """
+# --- path: app/views.py ---
+from app.models import Base, Flask, create_app
+
+def setup(app: Flask | None = None):
+    if app is None:
+        app = create_app()
+    app.run()
+
+def declared():
+    x: Base = Flask()  # one binding: the annotation states the type
+    x.route("/")
+
+def disagree(y: Base):
+    y = Flask()
+    y.route("/")
+""")
+    assert typed(g) == {  # `disagree`: Base and Flask are two types, so y links nowhere
+        ("app/views.py::setup", "app/models.py::Flask.run", G.CALLS, "call app.run via app: Flask"),
+        ("app/views.py::declared", "app/models.py::Base.route", G.CALLS, "call x.route via x: Base"),
+    }

@@ -164,6 +164,13 @@ class SymbolGraph:
             if node.fixture_name and node.fixture_name != node.name:
                 self._by_name.setdefault(node.fixture_name, []).append(node.id)
 
+    def replace_node(self, node: Node) -> None:
+        """Swap a node for a new version of itself (same id, name and file; a refined kind)."""
+        old = self._nodes.get(node.id)
+        if old is None or (old.path, old.qualname) != (node.path, node.qualname):
+            raise ValueError(f"replace_node needs an existing node with the same place: {node.id}")
+        self._nodes[node.id] = node
+
     def add_edge(self, edge: Edge) -> None:
         """Keep one edge per (src, dst, kind): the first occurrence explains it best."""
         if edge.src == edge.dst:

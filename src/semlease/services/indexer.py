@@ -147,8 +147,8 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
             extracted=len(extracted), reused=len(unchanged), removed=len(removed),
             skipped=tuple(sorted(skipped)),
             syntax_error_files=tuple(store.files_with_syntax_errors()) if with_counts else (),
-            counts=store.counts() if with_counts else {}, up_to_date=graph is None, seconds=time.perf_counter() - started,
-            timings=timings)
+            counts=store.counts() if with_counts else {}, up_to_date=graph is None,
+            seconds=time.perf_counter() - started, timings=timings)
 
 
 class _Clock:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from semlease.domain import facts as F
 from semlease.domain import graph as G
@@ -56,7 +56,7 @@ class _FileScope:
 
     facts: FileFacts
     defs: dict[str, Definition]  # qualname -> definition
-    module_imports: dict[str, Import]  # bound name -> last module-level import binding it
+    module_imports: dict[str, Import]  # bound name -> first module-level import binding it
     scoped_imports: dict[tuple[str, str], Import]  # (scope qualname, bound name) -> import
     star_imports: list[Import]
     # constants per holding scope ("" = module, or a class qualname): (first line, last line, qualname)
@@ -65,6 +65,7 @@ class _FileScope:
     bound_names: set[str]  # every name in `bindings`
     returning: dict[str, Definition]  # qualname -> the (first) non-async function with a `returns` chain
     properties: dict[str, Definition]  # qualname -> a property getter with a `returns` chain
+    fallback_imports: dict[str, list[Import]] = field(default_factory=dict)  # later imports of a name
 
     def constant_at(self, scope: str, line: int) -> str | None:
         """The constant whose statement holds `line`, so `ROUTES = {"/x": handler}` is ROUTES' use."""
@@ -96,6 +97,7 @@ class PythonLinker:
         self._build_module_map()
         self._build_scopes()
         self._add_nodes()
+        self._mark_unittest_classes()
         self._link_imports()
         self._link_references()
         self._link_fixtures()
@@ -186,6 +188,7 @@ class PythonLinker:
     def _build_scopes(self) -> None:
         for path, ff in self.facts.items():
             module_imports: dict[str, Import] = {}
+            fallbacks: dict[str, list[Import]] = {}
             scoped: dict[tuple[str, str], Import] = {}
             stars: list[Import] = []
             for imp in ff.imports:
@@ -198,6 +201,10 @@ class PythonLinker:
                     continue
                 if imp.scope:
                     scoped[(imp.scope, bound)] = imp
+                elif bound in module_imports:
+                    # `try: from fast import dumps / except ImportError: from slow import dumps`: the
+                    # first is what runs where it can; the others stand in when it is not in the repo.
+                    fallbacks.setdefault(bound, []).append(imp)
                 else:
                     module_imports[bound] = imp
             defs = {d.qualname: d for d in ff.definitions}
@@ -218,7 +225,8 @@ class PythonLinker:
                     else:
                         returning.setdefault(d.qualname, d)
             self.scopes[path] = _FileScope(ff, defs, module_imports, scoped, stars, constants, bindings,
-                                           {name for _, name in bindings}, returning, properties)
+                                           {name for _, name in bindings}, returning, properties,
+                                           fallback_imports=fallbacks)
 
     # ---------------------------------------------------------------- nodes
     def _add_nodes(self) -> None:
@@ -244,6 +252,40 @@ class PythonLinker:
                 self.graph.add_edge(G.Edge(parent, node.id, G.CONTAINS, "definition",
                                            d.span.start_line))
 
+    def _mark_unittest_classes(self) -> None:
+        """pytest collects every `unittest.TestCase` subclass, whatever its name, and its `test*` methods.
+
+        A class is one when a base is written `...TestCase` (unittest's, Django's, asyncio's) or is a
+        class of the repository that is one; its nodes become tests.
+        """
+        memo: dict[str, bool] = {}
+
+        def is_case(class_id: str, depth: int = 0) -> bool:
+            if class_id in memo:
+                return memo[class_id]
+            memo[class_id] = False  # guards against cycles
+            path, qualname = G.split_id(class_id)
+            d = self.scopes[path].defs.get(qualname) if path in self.scopes else None
+            if d is None or d.kind != F.CLASS or depth > 20:
+                return False
+            found = any(b.rpartition(".")[2].endswith("TestCase") for b in d.bases) or any(
+                is_case(base, depth + 1) for base in self._class_bases(class_id))
+            memo[class_id] = found
+            return found
+
+        for path, fs in self.scopes.items():
+            for d in fs.facts.definitions:
+                if d.kind != F.CLASS or d.is_test or not d.bases:
+                    continue
+                class_id = G.symbol_id(path, d.qualname)
+                if not is_case(class_id):
+                    continue
+                self.graph.replace_node(replace(self.graph.node(class_id), kind=G.TEST))
+                for m in fs.facts.definitions:
+                    if m.parent == d.qualname and m.kind == F.METHOD and m.name.startswith("test"):
+                        self.graph.replace_node(replace(self.graph.node(G.symbol_id(path, m.qualname)),
+                                                        kind=G.TEST))
+
     # ---------------------------------------------------------------- resolution core
     def _export(self, path: str, name: str, seen: frozenset[tuple[str, str]] = frozenset()) -> Value | None:
         """What `name` means as an attribute of the module in file `path`."""
@@ -261,6 +303,10 @@ class PythonLinker:
                 result = (_SYM, G.symbol_id(path, name))
             elif name in scope.module_imports:
                 result = self._resolve_import(path, scope.module_imports[name], seen)
+                for alternative in scope.fallback_imports.get(name, ()):
+                    if result is not None:
+                        break
+                    result = self._resolve_import(path, alternative, seen)
             else:
                 for star in scope.star_imports:
                     mod = self._module_value(path, star.module, star.level)
@@ -634,6 +680,9 @@ class PythonLinker:
             last, via = self._walk(start, ref.chain[steps + 1:])
             if last is not None and via is not None:
                 self._add_use(src, last, ref, f"{ref.kind} {text} via {via}")
+        if value is not None and steps == 0 and ref.chain[0] in ("self", "cls"):
+            # `self` alone, or `self.attr` set at run time: a method does not depend on its whole class
+            return
         if value is None:
             head = ref.chain[0]
             if head in ("self", "cls"):
@@ -680,6 +729,20 @@ class PythonLinker:
                     by_class.setdefault((path, d.parent), {})[d.fixture.name] = node_id
                 if d.fixture.autouse:
                     autouse.append((path, d))
+
+        # Fixtures imported into a module (`from .fixtures import db`, or a star import) are pytest's
+        # fixtures of that module as much as the ones defined there.
+        for path, fs in self.scopes.items():
+            names: list[tuple[str, str | None]] = [(n, None) for n in fs.module_imports]
+            for star in fs.star_imports:
+                mod = self._module_value(path, star.module, star.level)
+                if mod is not None:
+                    names += [(n, mod) for n in self._star_names(mod)]
+            for name, mod in names:
+                value = self._export(path, name) if mod is None else self._attr((_MOD, mod), name)
+                node = self.graph.node(value[1]) if value is not None and value[0] == _SYM else None
+                if node is not None and node.kind == G.FIXTURE and node.fixture_name:
+                    by_file.setdefault(path, {}).setdefault(node.fixture_name, node.id)
 
         def visible(path: str, owner: Definition | None, name: str) -> list[str]:
             """Definitions of fixture `name` seen from a definition in `path`, nearest first."""

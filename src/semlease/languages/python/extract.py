@@ -651,11 +651,14 @@ class _Extraction:
         group_of = self.seg_group
         groups = self.groups
         visible = [_visible(scope) for _report, scope, _region in groups]
+        # In the module body and class bodies each statement may be a constant or field of its own, which
+        # owns its uses (`A = make(1)`, `B = make(2)`): there, uses are kept once per line, not per scope.
+        per_line = [scope is None or scope.is_class for _report, scope, _region in groups]
         dropped = _IMPLICIT - module_names
         chain_match = _CHAIN.match
         followers = _CHAIN_FOLLOWERS
         # (group, chain bytes, called?) -> the first node.
-        seen: dict[tuple[int, bytes, bool], Node] = {}
+        seen: dict[tuple[int, bytes, bool, int], Node] = {}
         deferred: list[Node] = []  # locals followed by a dot
         defer = deferred.append
         deferred_names: list[bytes] = []  # their names
@@ -705,7 +708,8 @@ class _Extraction:
                 called = False
                 if bound and follower in assign_bytes and name == b"self":
                     self_sites.append((node, end, end))
-            key = (group, name if end == name_end else padded[start:end], called)
+            key = (group, name if end == name_end else padded[start:end], called,
+                   node.start_point[0] if per_line[group] else -1)
             if key not in seen and start not in targets:
                 seen[key] = node
 
@@ -715,14 +719,14 @@ class _Extraction:
             self._kept_references(deferred, deferred_names, keep, seen, targets)
 
         errors = self.errors
-        lines: dict[tuple[str, tuple[str, ...], str], int] = {}
-        for (group, raw, called), node in seen.items():
+        lines: dict[tuple[str, tuple[str, ...], str, int], int] = {}
+        for (group, raw, called, row), node in seen.items():
             report, _scope, region = groups[group]
             if b"." in raw:
                 chain = tuple(raw.translate(None, _WS_BYTES).decode("utf-8", errors).split("."))
             else:
                 chain = (raw.decode("utf-8", errors),)
-            identity = (report, chain, region or (CALL if called else NAME))
+            identity = (report, chain, region or (CALL if called else NAME), row)
             line = node.start_point[0] + 1
             known = lines.get(identity)
             if known is None or line < known:
@@ -738,7 +742,8 @@ class _Extraction:
             if b'"' in text or b"'" in text:
                 self._string_annotation(node, lines, visible, dropped)
 
-        references = [_new_reference(scope, chain, kind, line) for (scope, chain, kind), line in lines.items()]
+        references = [_new_reference(scope, chain, kind, line)
+                      for (scope, chain, kind, _row), line in lines.items()]
         references.sort(key=_line_of)
         return tuple(references), bindings
 
@@ -1138,14 +1143,15 @@ class _Extraction:
             after = end
             while padded[after] in (32, 9):
                 after += 1
-            key = (group, padded[start:end], padded[after] == _OPEN_PAREN)
+            row = node.start_point[0] if scope is None or scope.is_class else -1  # as in _references
+            key = (group, padded[start:end], padded[after] == _OPEN_PAREN, row)
             if key not in seen and start not in targets:
                 seen[key] = node
 
     def _string_annotation(
         self,
         annotation: Node,
-        lines: dict[tuple[str, tuple[str, ...], str], int],
+        lines: dict[tuple[str, tuple[str, ...], str, int], int],
         visible: list[frozenset[bytes] | None],
         dropped: frozenset[bytes],
     ) -> None:
@@ -1162,7 +1168,7 @@ class _Extraction:
                 if head in dropped or (local is not None and head in local):
                     continue
                 chain = tuple(raw.decode("utf-8", self.errors).split("."))
-                identity = (report, chain, ANNOTATION)
+                identity = (report, chain, ANNOTATION, -1)
                 line = first_line + row
                 known = lines.get(identity)
                 if known is None or line < known:

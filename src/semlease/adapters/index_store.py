@@ -21,7 +21,7 @@ from semlease.domain.facts import FileFacts
 from semlease.domain.graph import CONTAINS, Edge, Node, SymbolGraph, Unresolved
 from semlease.errors import IndexError_
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS nodes (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL, qualname TEXT NOT NULL,
     name TEXT NOT NULL, start_line INTEGER, end_line INTEGER, contract_start INTEGER,
     contract_end INTEGER, signature TEXT, parent TEXT, fixture_name TEXT, language TEXT,
-    test_support INTEGER NOT NULL);
+    test_support INTEGER NOT NULL, more_spans TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS edges (src TEXT NOT NULL, dst TEXT NOT NULL, kind TEXT NOT NULL,
     how TEXT NOT NULL, line INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dotted (name TEXT NOT NULL, id TEXT NOT NULL);
@@ -55,7 +55,7 @@ _GRAPH_INDEXES = {
 }
 
 _NODE_COLUMNS = ("id, kind, path, qualname, start_line, end_line, contract_start, contract_end, "
-                 "signature, parent, fixture_name, language, test_support")
+                 "signature, parent, fixture_name, language, test_support, more_spans")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +174,7 @@ class IndexStore:
                 for table in ("nodes", "edges", "dotted", "unresolved"):
                     c.execute(f"DELETE FROM {table}")
                 c.executemany(f"INSERT OR REPLACE INTO nodes ({_NODE_COLUMNS}, name) "
-                              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                               (_node_row(n) + (n.name,) for n in graph.iter_nodes()))
                 # `contains` is not stored: a node's parent column says the same thing.
                 c.executemany("INSERT INTO edges VALUES (?,?,?,?,?)",
@@ -308,10 +308,12 @@ class StoredGraph:
 
 def _node_row(n: Node) -> tuple:
     return (n.id, n.kind, n.path, n.qualname, n.start_line, n.end_line, n.contract_start, n.contract_end,
-            n.signature, n.parent, n.fixture_name, n.language, int(n.test_support))
+            n.signature, n.parent, n.fixture_name, n.language, int(n.test_support),
+            ";".join(",".join(map(str, span)) for span in n.more_spans))
 
 
 def _row_node(r: tuple) -> Node:
     return Node(id=r[0], kind=r[1], path=r[2], qualname=r[3], start_line=r[4], end_line=r[5],
                 contract_start=r[6], contract_end=r[7], signature=r[8], parent=r[9], fixture_name=r[10],
-                language=r[11], test_support=bool(r[12]))
+                language=r[11], test_support=bool(r[12]),
+                more_spans=tuple(tuple(int(x) for x in span.split(",")) for span in r[13].split(";") if span))

@@ -69,6 +69,9 @@ class Node:
     fixture_name: str | None = None  # the name tests request, for fixtures
     language: str = ""
     test_support: bool = False  # lives in test code (a test file, conftest, a tests/ folder)
+    # Further definitions of the same name in the same scope (a property's setter, `if`/`else`
+    # variants): (start, end, contract start, contract end) each. The first one is the node's own span.
+    more_spans: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def name(self) -> str:

@@ -154,7 +154,7 @@ class Resolver:
         targets = self.targets(region)
         members = self._members(targets)
         roles: dict[str, list[Entry]] = {role: [] for role in R.ROLES}
-        roles[R.DEFINITION] = [_entry(n) for n in targets]
+        roles[R.DEFINITION] = [e for n in targets for e in _entries(n)]
         roles[R.CONTRACT] = self._contract(targets)
         roles[R.DEPENDENCIES] = self._dependencies(members)
         roles[R.DEPENDENTS] = self._dependents(members)
@@ -196,16 +196,16 @@ class Resolver:
 
     def _contract_of(self, n: Node) -> list[Entry]:
         if n.kind == G.CONSTANT:
-            return [_span_entry(n, "constant")]
+            return _span_entry(n, "constant")
         if n.kind != G.CLASS and not _is_test_class(n):
-            return [_span_entry(n, "signature")]
-        out = [_span_entry(n, "class-header")]
+            return _span_entry(n, "signature")
+        out = _span_entry(n, "class-header")
         for child in self._children(n.id):
             if child.kind == G.CONSTANT:
-                out.append(_span_entry(child, "field"))
+                out += _span_entry(child, "field")
             elif child.kind in (G.METHOD, G.FUNCTION, G.FIXTURE, G.TEST) and (
                     _is_public(child.name) or child.name in ("__init__", "__call__")):
-                out.append(_span_entry(child, "signature"))
+                out += _span_entry(child, "signature")
             elif child.kind == G.CLASS and _is_public(child.name):
                 out += self._contract_of(child)
         return out
@@ -386,10 +386,19 @@ def _entry(n: Node, via: str | None = None) -> Entry:
     return Entry(id=n.id, kind=n.kind, path=n.path, start_line=n.start_line, end_line=n.end_line, via=via)
 
 
-def _span_entry(n: Node, kind: str) -> Entry:
+def _entries(n: Node) -> list[Entry]:
+    """The node's own span, then each further definition of the same name (a setter, a variant)."""
+    return [_entry(n)] + [Entry(id=n.id, kind=n.kind, path=n.path, start_line=start, end_line=end,
+                                via="defined again under the same name")
+                          for start, end, _, _ in n.more_spans]
+
+
+def _span_entry(n: Node, kind: str) -> list[Entry]:
     start = n.contract_start or n.start_line
     end = n.contract_end or start
-    return Entry(id=n.id, kind=kind, path=n.path, start_line=start, end_line=end)
+    return [Entry(id=n.id, kind=kind, path=n.path, start_line=start, end_line=end)] + [
+        Entry(id=n.id, kind=kind, path=n.path, start_line=cs or s, end_line=ce or cs or s)
+        for s, _, cs, ce in n.more_spans]
 
 
 def _is_test_class(n: Node) -> bool:
@@ -405,10 +414,10 @@ def _edge_key(e: Edge) -> tuple[str, str]:
 
 
 def _dedup(entries: list[Entry]) -> list[Entry]:
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, int]] = set()
     out: list[Entry] = []
     for e in entries:
-        key = (e.id, e.kind)
+        key = (e.id, e.kind, e.start_line)
         if key not in seen:
             seen.add(key)
             out.append(e)

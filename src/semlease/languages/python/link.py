@@ -248,6 +248,11 @@ class PythonLinker:
                               contract_end=d.contract.end_line, signature=d.signature,
                               parent=parent, fixture_name=d.fixture.name if d.fixture else None,
                               language="python", test_support=support)
+                first = self.graph.node(node.id)
+                if first is not None:  # the same name defined again in the same scope
+                    extra = (d.span.start_line, d.span.end_line, d.contract.start_line, d.contract.end_line)
+                    self.graph.replace_node(replace(first, more_spans=first.more_spans + (extra,)))
+                    continue
                 self.graph.add_node(node)
                 self.graph.add_edge(G.Edge(parent, node.id, G.CONTAINS, "definition",
                                            d.span.start_line))

@@ -7,6 +7,7 @@ something changed: a refresh of an unchanged tree reads the file list, compares 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib.util
 import multiprocessing
@@ -14,7 +15,8 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,20 +129,21 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
         meta = {"root": str(root), "head": head or "", "extractor": fingerprint,
                 "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
         graph = None
-        if not nothing_changed or not store.is_built():
-            facts: dict[str, FileFacts] = store.load_facts(unchanged) if unchanged else {}
-            facts.update({e.state.path: e.facts() for e in extracted})
-            clock.lap("load")
-            if progress:
-                progress("linking", 0, 0)
-            graph = link(facts)
-            clock.lap("link")
-            if progress:
-                progress("writing the index", 0, 0)
-        else:
-            meta.pop("built_at")
-        store.save(meta=meta, changed=extracted, touched=touched, removed=removed,
-                   skipped=skipped, graph=graph)
+        with _cycle_collector_paused():
+            if not nothing_changed or not store.is_built():
+                facts: dict[str, FileFacts] = store.load_facts(unchanged) if unchanged else {}
+                facts.update({e.state.path: e.facts() for e in extracted})
+                clock.lap("load")
+                if progress:
+                    progress("linking", 0, 0)
+                graph = link(facts)
+                clock.lap("link")
+                if progress:
+                    progress("writing the index", 0, 0)
+            else:
+                meta.pop("built_at")
+            store.save(meta=meta, changed=extracted, touched=touched, removed=removed,
+                       skipped=skipped, graph=graph)
         clock.lap("save")
         return IndexReport(
             root=str(root), index_path=str(location), head=head, files=len(unchanged) + len(extracted),
@@ -149,6 +152,21 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
             syntax_error_files=tuple(store.files_with_syntax_errors()) if with_counts else (),
             counts=store.counts() if with_counts else {}, up_to_date=graph is None,
             seconds=time.perf_counter() - started, timings=timings)
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Decoding facts, linking and writing build a million small objects and no reference cycles; the
+    cycle collector would walk them again and again for nothing (measured: 1.1 s of 3.1 s of load and
+    link on the standard library). Reference counting still frees everything; the collector is back on
+    afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Clock:

@@ -680,6 +680,15 @@ class _Extraction:
             name_end = end = node.end_byte
             name = padded[start:name_end]
             if name in dropped:
+                if name == b"super" and padded[name_end:name_end + 2] == b"()":
+                    # `super().save()`: reported as the chain ("super", "save") for the linker
+                    found = chain_match(padded, name_end + 2)
+                    if found is not None:
+                        end = found.end()
+                        key = (group, b"super" + padded[name_end + 2:end], padded[end] == _OPEN_PAREN,
+                               node.start_point[0] if per_line[group] else -1)
+                        if key not in seen:
+                            seen[key] = node
                 continue  # a builtin the file does not rebind
             bound = local is not None and name in local
             if bound and name not in _SELF_NAMES:

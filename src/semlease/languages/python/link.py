@@ -396,6 +396,10 @@ class PythonLinker:
 
     def _resolve_head(self, path: str, scope: str, head: str) -> Value | None:
         fs = self.scopes[path]
+        if head == "super" and scope:  # `super().m()`: look `m` up from the enclosing class's bases
+            cls = self._enclosing_class(fs, scope)
+            bases = self._class_bases(G.symbol_id(path, cls)) if cls is not None else []
+            return (_SYM, bases[0]) if bases else None
         if head in ("self", "cls") and scope:
             cls = self._enclosing_class(fs, scope)
             if cls is not None:
@@ -685,13 +689,13 @@ class PythonLinker:
             last, via = self._walk(start, ref.chain[steps + 1:])
             if last is not None and via is not None:
                 self._add_use(src, last, ref, f"{ref.kind} {text} via {via}")
-        if value is not None and steps == 0 and ref.chain[0] in ("self", "cls"):
+        if value is not None and steps == 0 and ref.chain[0] in ("self", "cls", "super"):
             # `self` alone, or `self.attr` set at run time: a method does not depend on its whole class
             return
         if value is None:
             head = ref.chain[0]
-            if head in ("self", "cls"):
-                return  # an instance attribute set at run time: nothing to bind, nothing lost
+            if head in ("self", "cls", "super"):
+                return  # an instance attribute set at run time, or a base outside the repository
             bound = head in fs.module_imports or any(k[1] == head for k in fs.scoped_imports)
             if not bound:
                 self._unresolved(path, ref.line, src, text, "name not bound in module")

@@ -539,3 +539,29 @@ def disagree(y: Base):
         ("app/views.py::setup", "app/models.py::Flask.run", G.CALLS, "call app.run via app: Flask"),
         ("app/views.py::declared", "app/models.py::Base.route", G.CALLS, "call x.route via x: Base"),
     }
+
+
+def test_super_calls_bind_to_the_base_class_method():
+    g = build("""
+# --- path: models.py ---
+from external import Mixin
+
+
+class Base:
+    def save(self):
+        return ["base"]
+
+
+class Child(Base):
+    def save(self):
+        return super().save() + super().missing()
+
+
+class Foreign(Mixin):
+    def save(self):
+        return super().save()
+""")
+    u = uses(g)
+    assert ("models.py::Child.save", "models.py::Base.save") in u
+    assert not any(src == "models.py::Child.save" and dst == "models.py::Base" for src, dst in u)
+    assert not any(src == "models.py::Foreign.save" for src, _ in u)

@@ -57,8 +57,18 @@ def index_location(root: Path) -> Path:
     """Where a repository's index lives: inside its git directory, else `.semlease/` in the folder.
 
     A folder indexed on its own inside a larger work tree (a sample repository, a vendored package)
-    gets its own file, named after its place in the work tree.
+    gets its own file, named after its place in the work tree. Where that place cannot be written (a
+    read-only checkout), the index goes to the user's cache folder instead, keyed by the repository path.
     """
+    preferred = _preferred_location(root)
+    if _writable(preferred.parent):
+        return preferred
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "semlease"
+    key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    return cache / f"{root.resolve().name}-{key}" / preferred.name
+
+
+def _preferred_location(root: Path) -> Path:
     gdir = git.git_dir(root)
     if gdir is None:
         return root / ".semlease" / "index.db"
@@ -69,6 +79,14 @@ def index_location(root: Path) -> Path:
     slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in rel.as_posix())[:60]
     digest = hashlib.sha1(rel.as_posix().encode()).hexdigest()[:8]  # `a/b_c` and `a_b/c` differ
     return gdir / "semlease" / f"index-{slug}-{digest}.db"
+
+
+def _writable(folder: Path) -> bool:
+    """Can `folder` be created (if missing) and written? Judged on the nearest folder that exists."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return os.access(probe, os.W_OK)
 
 
 def extractor_fingerprint() -> str:

@@ -12,7 +12,7 @@ import marshal
 
 from semlease.domain.facts import Binding, Definition, FileFacts, FixtureInfo, Import, Reference, Span
 
-FORMAT = 2
+FORMAT = 3
 
 
 def encode(f: FileFacts) -> bytes:
@@ -23,6 +23,7 @@ def encode(f: FileFacts) -> bytes:
         tuple((r.scope, r.chain, r.kind, r.line) for r in f.references),
         f.dunder_all, f.syntax_errors, f.module_fixture_requests, f.notes,
         tuple((b.scope, b.name, b.type_chain, b.line, b.how) for b in f.bindings),
+        f.pytest_plugins,
     ))
 
 
@@ -38,7 +39,7 @@ def decode(data: bytes) -> FileFacts:
     if loaded[0] != FORMAT:
         raise ValueError(f"cached facts in format {loaded[0]}, expected {FORMAT}")
     (fmt, path, language, line_count, defs, imports, refs, dunder_all, syntax_errors,
-     module_fixture_requests, notes, bindings) = loaded
+     module_fixture_requests, notes, bindings, pytest_plugins) = loaded
     return FileFacts(
         path=path, language=language, line_count=line_count,
         definitions=tuple(
@@ -51,4 +52,5 @@ def decode(data: bytes) -> FileFacts:
         dunder_all=dunder_all, syntax_errors=syntax_errors,
         module_fixture_requests=module_fixture_requests, notes=notes,
         bindings=tuple(Binding(*b) for b in bindings),
+        pytest_plugins=pytest_plugins,
     )

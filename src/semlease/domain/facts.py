@@ -176,3 +176,6 @@ class FileFacts:
     module_fixture_requests: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # e.g. "not valid UTF-8; decoded with replacement"
     bindings: tuple[Binding, ...] = ()  # names whose type the source states (see Binding)
+    # Modules named by a module-level `pytest_plugins = [...]` (or a single string): their fixtures are
+    # visible to every test under a conftest.py that names them, to the module's tests otherwise.
+    pytest_plugins: tuple[str, ...] = ()

@@ -372,6 +372,7 @@ class _Extraction:
         references, bindings = self._references(buckets, targets, module_names, module_others, defs, constants)
 
         dunder_all = self._dunder_all(constants, buckets[_K_ALL_EXTEND])
+        plugins = self._pytest_plugins(constants)
         module_requests = self._pytest(defs, constants, imports)
         definitions = self._build(defs, constants)
         return FileFacts(
@@ -386,6 +387,7 @@ class _Extraction:
             module_fixture_requests=module_requests,
             notes=tuple(self.notes),
             bindings=bindings,
+            pytest_plugins=plugins,
         )
 
     def _segment(self, position: int) -> int:
@@ -1350,6 +1352,17 @@ class _Extraction:
         if b"#" in text or _DOTTED.fullmatch(text) is None:
             return ()
         return tuple(text.decode("utf-8", self.errors).split("."))
+
+    def _pytest_plugins(self, constants: list[_Constant]) -> tuple[str, ...]:
+        """`pytest_plugins = ["a.b", "c"]` (or a tuple, or one string) at module level."""
+        for c in constants:
+            if c.owner is None and c.definition.qualname == "pytest_plugins" and c.value is not None:
+                if c.value.type == "string":
+                    value = _literal(c.value, self.src)
+                    return (value,) if isinstance(value, str) else ()
+                names = _string_list(c.value, self.src)
+                return tuple(names) if names else ()
+        return ()
 
     def _dunder_all(self, constants: list[_Constant], extends: list[Captures]) -> tuple[str, ...] | None:
         """`__all__` as a literal list or tuple of strings, following `+=`, `.extend`, `.append` and `.remove`

@@ -753,6 +753,18 @@ class PythonLinker:
                 if node is not None and node.kind == G.FIXTURE and node.fixture_name:
                     by_file.setdefault(path, {}).setdefault(node.fixture_name, node.id)
 
+        # `pytest_plugins = ["pkg.fixtures"]`: the named modules' fixtures, after the conftest chain, for
+        # the tests under that conftest (or in that test module)
+        plugins: list[tuple[str, bool, dict[str, str]]] = []  # (file naming them, is conftest, fixtures)
+        for path, fs in self.scopes.items():
+            for module in fs.facts.pytest_plugins:
+                key = self._find_absolute(module, path)
+                file = (key if key in self.files else self._init_file(key)) if key is not None else None
+                if file is None:
+                    self._unresolved(path, 1, path, module, "pytest plugin not in repository")
+                    continue
+                plugins.append((path, posixpath.basename(path) == "conftest.py", by_file.get(file, {})))
+
         def visible(path: str, owner: Definition | None, name: str) -> list[str]:
             """Definitions of fixture `name` seen from a definition in `path`, nearest first."""
             tables: list[dict[str, str]] = []
@@ -770,6 +782,9 @@ class PythonLinker:
                 if not d:
                     break
                 d = posixpath.dirname(d)
+            for named_in, is_conftest, table in plugins:
+                if (_under(path, posixpath.dirname(named_in)) if is_conftest else named_in == path):
+                    tables.append(table)
             return [t[name] for t in tables if name in t]
 
         def bind(path: str, owner: Definition | None, name: str, requester: str | None) -> str | None:

@@ -1037,6 +1037,20 @@ def test_single_pytestmark_and_bare_fixture_without_pytest_import() -> None:
     assert definition(facts, "test_uses").fixture_requests == (("not_a_pytest_fixture", FIXTURE_PARAM),)
 
 
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ('pytest_plugins = ["plugins.db", "plugins.http"]\n', ("plugins.db", "plugins.http")),
+        ('pytest_plugins = ("plugins.db",)\n', ("plugins.db",)),
+        ('pytest_plugins = "plugins.db"\n', ("plugins.db",)),
+        ("pytest_plugins = make_list()\n", ()),
+        ('class C:\n    pytest_plugins = ["not.module.level"]\n', ()),
+    ],
+)
+def test_pytest_plugins(code: str, expected: tuple[str, ...]) -> None:
+    assert extract(code, "conftest.py").pytest_plugins == expected
+
+
 def test_no_pytest_facts_without_pytest() -> None:
     facts = extract("def helper(a):\n    pass\n")
     assert facts.module_fixture_requests == ()

@@ -34,3 +34,17 @@ class RepositoryError(SemleaseError):
 
 class IndexError_(SemleaseError):
     """The stored index cannot be read or written."""
+
+
+class StoreError(SemleaseError):
+    """The lease store cannot be opened, read or written: locked, damaged, not writable, too new."""
+
+
+class ConfigError(SemleaseError):
+    """semlease.toml or [tool.semlease] in pyproject.toml cannot be read or says something invalid."""
+
+
+class Refused(SemleaseError):
+    """A refusal, not a mistake: a conflicting lease, someone else's lease, an expired lease (exit 1)."""
+
+    exit_code = 1

@@ -7,6 +7,8 @@ Grammar (one line, kind first, case-insensitive kind)::
     test NODEID        NODEID = tests/test_x.py::TestX::test_y (pytest) | tests/test_x.py::TestX.test_y
     fixture NAME       NAME = bare | tests/conftest.py::name
     file PATH          PATH = repository-relative path (./ and a trailing / are ignored)
+    behavior NAME      a behaviour named in the project's configuration ([tool.semlease.regions]);
+                       `behaviour` is accepted too
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pydantic import BaseModel, ConfigDict
 
 from semlease.errors import RegionSyntaxError
 
-REGION_KINDS = ("export", "symbol", "test", "fixture", "file")
+REGION_KINDS = ("export", "symbol", "test", "fixture", "file", "behavior")
+_KIND_ALIASES = {"behaviour": "behavior"}
 
 _PARAMETRIZE = re.compile(r"\[.*\]$")
 
@@ -52,7 +55,7 @@ def parse_region(text: str) -> Region:
         raise RegionSyntaxError("empty region: expected e.g. 'export create_invoice' (kinds: "
                                 + ", ".join(REGION_KINDS) + ")")
     kind, _, rest = raw.partition(" ")
-    kind = kind.lower()
+    kind = _KIND_ALIASES.get(kind.lower(), kind.lower())
     if kind not in REGION_KINDS:
         raise RegionSyntaxError(f"unknown region kind {kind!r} in {raw!r}: expected one of "
                                 + ", ".join(REGION_KINDS))
@@ -63,6 +66,8 @@ def parse_region(text: str) -> Region:
         return Region(kind=kind, target=_normalise_path(rest), text=raw)
     if " " in rest:
         raise RegionSyntaxError(f"region {raw!r}: a name cannot contain spaces")
+    if kind == "behavior":
+        return Region(kind=kind, target=rest, text=raw)
     return Region(kind=kind, target=_normalise_name(rest, raw), text=raw)
 
 

@@ -15,14 +15,20 @@ from typing import Annotated, Optional
 
 import typer
 
+from semlease.adapters.config import load_config
 from semlease.adapters.discover import resolve_repo
 from semlease.adapters.index_store import IndexStore
+from semlease.adapters.stores import open_store
+from semlease.domain import leases as L
 from semlease.domain.footprint import ROLES, Footprint, Radius
+from semlease.domain.leases import Lease, parse_lease_id
 from semlease.domain.regions import parse_region
 from semlease.errors import SemleaseError
 from semlease.services.catalog import LIST_KINDS, list_regions
+from semlease.services.coordinator import AcquireRequest, Coordinator, Decision
 from semlease.services.indexer import IndexReport, build_index
 from semlease.services.resolve import DEFAULT_RADIUS_DEPTH, Resolver
+from semlease.services.scoping import RegionResolver, repository_files
 
 app = typer.Typer(
     name="semlease",
@@ -36,6 +42,9 @@ RepoOpt = Annotated[Optional[str], typer.Option("--repo", help="Repository folde
                                                 "git work tree, else the current folder).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+StoreOpt = Annotated[Optional[str], typer.Option("--store", help="Lease store URL, sqlite:///PATH (default: "
+                                                 "$SEMLEASE_STORE, else <git common dir>/semlease/leases.db).")]
+OwnerOpt = Annotated[str, typer.Option("--owner", help="Who holds the lease, compared exactly as given.")]
 
 _DEBUG = False
 EXIT_INTERNAL = 70
@@ -81,11 +90,20 @@ def _refresh(root: Path, quiet: bool, force: bool = False, with_counts: bool = T
 
 
 @contextmanager
-def _resolver(repo: str | None, quiet: bool = True) -> Iterator[tuple[Resolver, IndexReport]]:
+def _resolver(repo: str | None, quiet: bool = True) -> Iterator[tuple[RegionResolver, IndexReport]]:
     root = resolve_repo(repo)
+    config = load_config(root)
     report = _refresh(root, quiet, with_counts=False)
     with IndexStore.open(Path(report.index_path)) as store:
-        yield Resolver(store.graph(), head=report.head), report
+        yield RegionResolver(Resolver(store.graph(), head=report.head), config), report
+
+
+@contextmanager
+def _coordinator(repo: str | None, store_url: str | None) -> Iterator[Coordinator]:
+    root = resolve_repo(repo)
+    config = load_config(root)
+    with open_store(store_url, root) as store:
+        yield Coordinator(store, config.policy_table())
 
 
 def _print_json(obj: object) -> None:
@@ -175,14 +193,14 @@ def list_(kind: Annotated[Optional[str], typer.Argument(
     """List the regions one can lease, as the text to type."""
     if kind is not None and kind not in LIST_KINDS:
         raise SemleaseError(f"unknown kind {kind!r}: expected one of {', '.join(LIST_KINDS)}")
-    kinds = (kind,) if kind else ("export", "fixture", "test", "file")
+    kinds = (kind,) if kind else ("behavior", "export", "fixture", "test", "file")
     with _resolver(repo) as (resolver, _):
-        items = list_regions(resolver.graph, kinds, match)
+        items = list_regions(resolver.resolver.graph, kinds, match, behaviours=resolver.config.regions)
     if json_out:
         _print_json({"kind": kind, "match": match, "regions": [i.to_json() for i in items]})
         return
     for i in items:
-        print(f"{i.region:<60} {i.path}:{i.line}")
+        print(f"{i.region:<60} " + (f"= {i.path}" if i.kind == "behavior" else f"{i.path}:{i.line}"))
     if not items:
         print("no regions match", file=sys.stderr)
 
@@ -216,7 +234,170 @@ def radius(region: Annotated[str, typer.Argument(help="e.g. 'export create_invoi
         _print_radius(rad)
 
 
+@app.command()
+def acquire(region: Annotated[str, typer.Argument(help="e.g. 'export create_invoice', 'behavior checkout'.")],
+            owner: OwnerOpt,
+            intent: Annotated[str, typer.Option("--intent", help="What you will do; the mode is inferred from it "
+                                                "when --mode is not given.")],
+            mode: Annotated[Optional[str], typer.Option(
+                "--mode", help="observe, test, extend, implement, contract or rename.")] = None,
+            ttl: Annotated[Optional[str], typer.Option(
+                "--ttl", help="How long the lease lasts unless renewed, e.g. 30m, 2h (default: default_ttl "
+                "from the configuration, 30m).")] = None,
+            scope: Annotated[Optional[list[str]], typer.Option(
+                "--scope", help="An extra path or glob the lease covers (repeatable).")] = None,
+            wait: Annotated[Optional[str], typer.Option(
+                "--wait", help="Queue behind conflicting leases for at most this long, e.g. 5m.")] = None,
+            repo: RepoOpt = None, store: StoreOpt = None, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """Lease a region: granted (exit 0), or refused by a conflicting lease (exit 1)."""
+    parsed = parse_region(region)
+    choice = L.choose_mode(mode, intent)
+    root = resolve_repo(repo)
+    config = load_config(root)
+    length = L.parse_duration(ttl if ttl is not None else config.default_ttl, "--ttl")
+    patience = L.parse_duration(wait, "--wait") if wait is not None else None
+    with _resolver(repo, quiet=True) as (resolver, report):
+        files = repository_files(root, resolver.resolver.graph) if scope else []
+        plan = resolver.plan(parsed, choice.mode, scope or (), files)
+    request = AcquireRequest(owner=owner, region=parsed.text, intent=intent, mode=choice, ttl=length,
+                             head=report.head)
+    with _coordinator(repo, store) as coordinator:
+        if patience is None:
+            decision = coordinator.acquire(request, plan)
+        else:
+            def queued(d: Decision) -> None:
+                if not quiet:
+                    print(f"semlease: {d.lease.label} queued behind "
+                          + ", ".join(f"{o.owner}'s {L.lease_label(o.lease_id)}" for o in d.blocking)
+                          + f" for up to {L.format_duration(patience)}", file=sys.stderr)
+
+            decision = coordinator.wait_for_grant(request, plan, patience, on_queued=queued)
+    if json_out:
+        _print_json(decision.to_json())
+    else:
+        _print_decision(decision, choice)
+    raise typer.Exit(0 if decision.granted else 1)
+
+
+@app.command()
+def renew(lease_id: Annotated[str, typer.Argument(help="e.g. L17.")], owner: OwnerOpt,
+          ttl: Annotated[Optional[str], typer.Option("--ttl", help="New length from now (default: the lease's "
+                                                     "own TTL).")] = None,
+          repo: RepoOpt = None, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """Extend an active lease from now; only its owner can."""
+    number = parse_lease_id(lease_id)
+    length = L.parse_duration(ttl, "--ttl") if ttl is not None else None
+    with _coordinator(repo, store) as coordinator:
+        outcome = coordinator.renew(number, owner, length)
+    if json_out:
+        _print_json(outcome.to_json())
+    else:
+        print(outcome.message)
+
+
+@app.command()
+def release(lease_id: Annotated[str, typer.Argument(help="e.g. L17.")], owner: OwnerOpt,
+            repo: RepoOpt = None, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """End a lease (or withdraw a waiting request); only its owner can. Releasing twice is not an error."""
+    number = parse_lease_id(lease_id)
+    with _coordinator(repo, store) as coordinator:
+        outcome = coordinator.release(number, owner)
+    if json_out:
+        _print_json(outcome.to_json())
+    else:
+        print(outcome.message)
+
+
+@app.command()
+def leases(show_all: Annotated[bool, typer.Option("--all", help="Include ended leases (the history).")] = False,
+           repo: RepoOpt = None, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """The active leases and the waiting requests (with what each waits for)."""
+    with _coordinator(repo, store) as coordinator:
+        found = coordinator.leases(include_ended=show_all)
+        waits = {lease.id: coordinator.waiting_for(lease.id) for lease in found if lease.state == L.WAITING}
+    if json_out:
+        _print_json({"leases": [
+            {**lease.to_json(with_footprint=False),
+             "waiting_for": [L.lease_label(o.lease_id) for o in waits.get(lease.id, [])]} for lease in found]})
+        return
+    if not found:
+        print("no leases" if show_all else "no active leases")
+        return
+    print(f"{'ID':<6} {'STATE':<10} {'OWNER':<16} {'MODE':<9} {'TOKEN':>5}  {'EXPIRES':<24} REGION")
+    for lease in found:
+        token = str(lease.token) if lease.token is not None else "-"
+        when = L.iso(lease.expires_at) if lease.state == L.ACTIVE else (L.iso(lease.ended_at) or "-")
+        if lease.state == L.WAITING:
+            when = "-"
+        line = (f"{lease.label:<6} {lease.state:<10} {lease.owner:<16} {lease.mode:<9} {token:>5}  {when:<24} "
+                f"{lease.region}")
+        if lease.id in waits:
+            line += "  (waiting for " + ", ".join(
+                f"{L.lease_label(o.lease_id)} {o.owner}" for o in waits[lease.id]) + ")"
+        print(line)
+
+
+@app.command()
+def show(lease_id: Annotated[str, typer.Argument(help="e.g. L17.")],
+         repo: RepoOpt = None, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """One lease: every field, its claims and its history."""
+    number = parse_lease_id(lease_id)
+    with _coordinator(repo, store) as coordinator:
+        lease, history, claims = coordinator.show(number)
+    if json_out:
+        _print_json({**lease.to_json(), "claims": [c.model_dump() for c in claims],
+                     "history": [e.to_json() for e in history]})
+        return
+    _print_lease(lease)
+    print(f"claims ({len(claims)}):")
+    for c in claims:
+        print(f"  {c}")
+    print("history:")
+    for e in history:
+        print(f"  {L.iso(e.at)}  {e.kind:<10} {e.owner or ''}  {_event_summary(e.detail)}")
+
+
 # ---------------------------------------------------------------------------------------- rendering
+def _print_decision(decision: Decision, choice: L.ModeChoice) -> None:
+    lease = decision.lease
+    if decision.granted:
+        print(f"granted {lease.label} to {lease.owner}: {lease.region}")
+        print(f"  mode {choice}, token {lease.token}, expires {L.iso(lease.expires_at)}"
+              + (f", head {lease.head[:12]}" if lease.head else ""))
+    else:
+        print(f"refused {lease.label} for {lease.owner}: {lease.region} (mode {choice})")
+    for o in decision.overlaps:
+        until = f" until {L.iso(o.expires_at)}" if o.state == L.ACTIVE and o.expires_at else ""
+        print(f"  {o.cls}: {L.lease_label(o.lease_id)} {o.owner!r} {o.mode} {o.region!r}{until}")
+        print(f"    {o.reason}")
+        shown = ", ".join(o.shared[:8]) + (f" ... (+{len(o.shared) - 8})" if len(o.shared) > 8 else "")
+        print(f"    shared: {shown}")
+    for old in decision.superseded:
+        print(f"  superseded {L.lease_label(old)} (the same owner's earlier lease on this region)")
+    if not decision.overlaps and decision.granted:
+        print("  no overlap with any active lease")
+
+
+def _print_lease(lease: Lease) -> None:
+    print(f"{lease.label}  {lease.state}  {lease.region}")
+    rows = [("owner", lease.owner), ("mode", lease.mode + (" (inferred)" if lease.mode_inferred else "")),
+            ("intent", lease.intent), ("token", lease.token), ("head", lease.head),
+            ("requested", L.iso(lease.requested_at)), ("acquired", L.iso(lease.acquired_at)),
+            ("expires", L.iso(lease.expires_at)), ("ended", L.iso(lease.ended_at)),
+            ("scope", f"{len(lease.scope.nodes)} nodes" + (f"; paths {', '.join(lease.scope.paths)}"
+                                                           if lease.scope.paths else ""))]
+    for name, value in rows:
+        if value is not None:
+            print(f"  {name:<10} {value}")
+
+
+def _event_summary(detail: dict) -> str:
+    keep = {k: v for k, v in detail.items() if k not in ("overlaps",) and v not in (None, [], "")}
+    if "overlaps" in detail and detail["overlaps"]:
+        keep["overlaps"] = ", ".join(f"{o['lease_id']} {o['class']}" for o in detail["overlaps"])
+    return "  ".join(f"{k}={v}" for k, v in keep.items())
+
+
 def _footprint_json(fp: Footprint) -> dict:
     return {"region": fp.region, "kind": fp.kind, "head": fp.head,
             "footprint": {role: [e.model_dump(exclude_none=True) for e in fp.role(role)] for role in ROLES}}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from semlease.domain import graph as G
 from semlease.domain.graph import GraphReader, Node
 
-LIST_KINDS = ("export", "symbol", "test", "fixture", "file")
+LIST_KINDS = ("behavior", "export", "symbol", "test", "fixture", "file")
 _NODE_KINDS = {
     "export": (G.FUNCTION, G.CLASS, G.CONSTANT),
     "symbol": tuple(sorted(G.DEFINITION_KINDS)),
@@ -33,10 +34,18 @@ class RegionItem:
 
 
 def list_regions(graph: GraphReader, kinds: tuple[str, ...] = ("export", "fixture", "test", "file"),
-                 match: str | None = None) -> list[RegionItem]:
+                 match: str | None = None, behaviours: Mapping[str, Sequence[str]] | None = None) -> list[RegionItem]:
+    """Regions of the given kinds; ``behaviours`` are the configured ones (``[tool.semlease.regions]``)."""
     items: list[RegionItem] = []
     needle = match.lower() if match else None
     for kind in kinds:
+        if kind == "behavior":
+            for name, parts in sorted((behaviours or {}).items()):
+                text = f"behavior {name}"
+                if needle and needle not in text.lower() and not any(needle in p.lower() for p in parts):
+                    continue
+                items.append(RegionItem(text, kind, name, "; ".join(parts), 0, "behavior"))
+            continue
         nodes = [n for n in graph.iter_nodes(_NODE_KINDS[kind]) if _listable(kind, n)]
         short = Counter(_short_name(kind, n) for n in nodes)
         for n in nodes:

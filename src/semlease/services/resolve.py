@@ -17,7 +17,7 @@ from semlease.domain import graph as G
 from semlease.domain.footprint import Entry, Footprint, Radius, RadiusEntry
 from semlease.domain.graph import Edge, GraphReader, Node
 from semlease.domain.regions import Region
-from semlease.errors import AmbiguousRegionError, UnknownRegionError
+from semlease.errors import AmbiguousRegionError, SemleaseError, UnknownRegionError
 
 _DEPENDENCY_KINDS = (G.REFERENCES, G.CALLS, G.IMPORTS)
 _DEPENDENT_KINDS = (G.REFERENCES, G.CALLS, G.IMPORTS, G.REEXPORTS)
@@ -36,6 +36,9 @@ class Resolver:
 
     # ================================================================== region -> definitions
     def targets(self, region: Region) -> list[Node]:
+        if region.kind == "behavior":
+            raise SemleaseError(f"{region.text!r}: a behaviour is resolved from the project's configuration "
+                                "(semlease.services.scoping), not from the graph alone")
         finder = {
             "export": self._find_export,
             "symbol": self._find_symbol,
@@ -168,6 +171,10 @@ class Resolver:
     def _kind(self, node_id: str) -> str | None:
         n = self.graph.node(node_id)
         return n.kind if n else None
+
+    def members(self, region: Region) -> list[Node]:
+        """The region's definitions and everything they contain (a class's methods and fields)."""
+        return list(self._members(self.targets(region)).values())
 
     def _members(self, targets: list[Node]) -> dict[str, Node]:
         members: dict[str, Node] = {}

@@ -36,9 +36,9 @@ def test_parse_region(text, kind, target, path, qualname):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "empty region: expected e.g. 'export create_invoice' (kinds: export, symbol, test, fixture, file)"),
+        ("", "empty region: expected e.g. 'export create_invoice' (kinds: export, symbol, test, fixture, file, behavior)"),
         ("route GET /x", "unknown region kind 'route' in 'route GET /x': expected one of export, symbol, test, "
-                         "fixture, file"),
+                         "fixture, file, behavior"),
         ("export", "region 'export' names nothing: expected 'export NAME'"),
         ("export two words", "region 'export two words': a name cannot contain spaces"),
         ("export 1abc", "region 'export 1abc': '1abc' is not a Python name or dotted name"),

@@ -1,0 +1,386 @@
+"""The embedded lease store: one SQLite file, shared by every worktree of a repository.
+
+Unlike the index, this file holds state nobody can rebuild: leases, the token counter and the history.
+Its schema is a chain of migrations applied forward in one transaction (after a backup copy of the file);
+nothing is ever dropped. Write transactions start with ``BEGIN IMMEDIATE``, so two processes deciding at
+once are serialised by SQLite's lock: the second sees the first's lease. The journal is WAL (readers do not
+block the writer) with ``synchronous=FULL``: a granted lease or an issued token survives a power cut, so a
+token is never handed out twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from semlease.domain.leases import Claim, Event, Lease, Scope, claims_from_footprint, utc_now
+from semlease.domain.store import LeaseStore, NewLease, StoreTransaction
+from semlease.errors import StoreError
+
+APPLICATION_ID = 0x534C4C53  # "SLLS": PRAGMA application_id marks the file as a semlease lease store
+DEFAULT_BUSY_TIMEOUT = 10.0  # seconds to wait for another process's write transaction
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order in SQL
+
+
+def _to_text(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime(_TIME_FORMAT)
+
+
+def _from_text(text: str | None) -> datetime | None:
+    return None if text is None else datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------------------------- migrations
+def _script(db: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one inside the caller's transaction (``executescript`` would commit first)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            db.execute(pending)
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete statement in a migration: {pending.strip()[:80]}")
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    """Leases with their footprint as JSON, the history, the token counter."""
+    _script(db, """
+        CREATE TABLE leases (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, region TEXT NOT NULL,
+            mode TEXT NOT NULL, intent TEXT NOT NULL, token INTEGER UNIQUE, head TEXT,
+            acquired_at TEXT, expires_at TEXT, state TEXT NOT NULL, footprint TEXT NOT NULL,
+            scope_paths TEXT NOT NULL DEFAULT '[]');
+        CREATE TABLE history (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, lease_id INTEGER, kind TEXT NOT NULL,
+            owner TEXT, detail TEXT NOT NULL);
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO counters VALUES ('token', 0);
+    """)
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    """Claims as rows, so overlap is an indexed join inside the acquiring transaction; filled for the
+    leases already stored from their footprint's definition/contract, tests/fixtures and the rest."""
+    _script(db, """
+        CREATE TABLE lease_claims (
+            lease_id INTEGER NOT NULL REFERENCES leases(id), node TEXT NOT NULL, path TEXT NOT NULL,
+            action TEXT NOT NULL, whole_file INTEGER NOT NULL, PRIMARY KEY (lease_id, node)) WITHOUT ROWID;
+        CREATE INDEX lease_claims_node ON lease_claims(node);
+        CREATE INDEX lease_claims_path ON lease_claims(path);
+    """)
+    for lease_id, mode, footprint in db.execute("SELECT id, mode, footprint FROM leases").fetchall():
+        for claim in claims_from_footprint(json.loads(footprint), mode):
+            db.execute("INSERT OR REPLACE INTO lease_claims VALUES (?, ?, ?, ?, ?)",
+                       (lease_id, claim.node, claim.path, claim.action, int(claim.whole_file)))
+
+
+def _v3(db: sqlite3.Connection) -> None:
+    """The wait queue, the lease's own times and the nodes it lets its holder edit; the history and the
+    leases become undeletable."""
+    _script(db, """
+        ALTER TABLE leases ADD COLUMN mode_inferred INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE leases ADD COLUMN requested_at TEXT;
+        ALTER TABLE leases ADD COLUMN ttl_seconds REAL;
+        ALTER TABLE leases ADD COLUMN ended_at TEXT;
+        ALTER TABLE leases ADD COLUMN scope_nodes TEXT NOT NULL DEFAULT '[]';
+        UPDATE leases SET scope_nodes = (SELECT json_group_array(node) FROM
+            (SELECT node FROM lease_claims c WHERE c.lease_id = leases.id AND c.action != 'rely' ORDER BY node));
+        UPDATE leases SET requested_at = acquired_at;
+        UPDATE leases SET ttl_seconds = round((julianday(substr(expires_at, 1, 26))
+                                               - julianday(substr(acquired_at, 1, 26))) * 86400.0, 3)
+            WHERE acquired_at IS NOT NULL AND expires_at IS NOT NULL;
+        UPDATE leases SET ttl_seconds = 1800 WHERE ttl_seconds IS NULL;
+        UPDATE leases SET requested_at = (SELECT min(at) FROM history h WHERE h.lease_id = leases.id)
+            WHERE requested_at IS NULL;
+        UPDATE leases SET requested_at = '1970-01-01T00:00:00.000000Z' WHERE requested_at IS NULL;
+        UPDATE leases SET ended_at = expires_at WHERE state = 'expired';
+        UPDATE leases SET ended_at = (SELECT max(at) FROM history h WHERE h.lease_id = leases.id)
+            WHERE state NOT IN ('active', 'expired', 'waiting');
+        CREATE INDEX leases_state ON leases(state, expires_at);
+        CREATE INDEX history_lease ON history(lease_id, seq);
+        CREATE TRIGGER history_append_only_update BEFORE UPDATE ON history
+            BEGIN SELECT RAISE(ABORT, 'the lease history is append-only'); END;
+        CREATE TRIGGER history_append_only_delete BEFORE DELETE ON history
+            BEGIN SELECT RAISE(ABORT, 'the lease history is append-only'); END;
+        CREATE TRIGGER leases_never_deleted BEFORE DELETE ON leases
+            BEGIN SELECT RAISE(ABORT, 'leases are never deleted'); END;
+    """)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# --------------------------------------------------------------------------------------------- the store
+class SqliteLeaseStore(LeaseStore):
+    def __init__(self, path: Path | str, *, clock: Callable[[], datetime] = utc_now,
+                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT, migrate_to: int = SCHEMA_VERSION) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self.clock = clock
+        self.busy_timeout = busy_timeout
+        self._db = self._connect()
+        try:
+            self._migrate(migrate_to)
+        except BaseException:
+            self._db.close()
+            raise
+
+    # ------------------------------------------------------------------ opening
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create the lease store folder {self.path.parent}: "
+                             f"{error.strerror or error}") from error
+        if self.path.is_dir():
+            raise StoreError(f"lease store {self.path} is a folder, not a file")
+        try:
+            db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                                 check_same_thread=False)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot open the lease store {self.path}: {error}") from error
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"lease store {self.path}: cannot use write-ahead logging ({mode})")
+            db.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as error:
+            db.close()
+            raise self._translate(error, "open") from error
+        return db
+
+    def _migrate(self, target: int) -> None:
+        db = self._db
+        try:
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        except sqlite3.DatabaseError as error:
+            raise self._translate(error, "read") from error
+        if has_tables and app_id != APPLICATION_ID:
+            raise StoreError(f"{self.path} is not a semlease lease store (it holds other tables); "
+                             "choose another file with --store")
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"lease store {self.path} has schema version {version}, newer than this semlease "
+                             f"understands ({SCHEMA_VERSION}): upgrade semlease")
+        if version >= target:
+            return
+        if version > 0:
+            self._backup(version)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated
+            for number in range(version + 1, target + 1):
+                MIGRATIONS[number - 1](db)
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {target}")
+            db.execute("COMMIT")
+        except BaseException as error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                raise self._translate(error, "migrate") from error
+            raise
+
+    def _backup(self, version: int) -> None:
+        """A copy of the file as it was before migrating from ``version``; kept, never overwritten."""
+        target = self.path.with_name(f"{self.path.name}.v{version}.bak")
+        if target.exists():
+            return
+        try:
+            with sqlite3.connect(target) as copy:
+                self._db.backup(copy)
+            copy.close()
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"cannot back up the lease store to {target} before migrating: {error}") from error
+
+    def _translate(self, error: sqlite3.Error, doing: str) -> StoreError:
+        text = str(error)
+        if "locked" in text or "busy" in text:
+            return StoreError(f"lease store {self.path} is locked by another process (waited "
+                              f"{self.busy_timeout:g}s); try again")
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            return StoreError(f"lease store {self.path} is damaged or not a SQLite file ({text}); "
+                              "move it aside to start a new store (its leases would be lost)")
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            return StoreError(f"lease store {self.path} cannot be written ({text})")
+        if "disk" in text and "full" in text:
+            return StoreError(f"lease store {self.path}: the disk is full ({text}); nothing was changed")
+        return StoreError(f"lease store {self.path}: cannot {doing}: {text}")
+
+    # ------------------------------------------------------------------ the port
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[StoreTransaction]:
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.Error as error:
+            raise self._translate(error, "start a transaction") from error
+        try:
+            yield _SqliteTransaction(db, self.clock)
+            db.execute("COMMIT")
+        except BaseException as error:
+            if db.in_transaction:
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if isinstance(error, sqlite3.Error):
+                raise self._translate(error, "write") from error
+            raise
+
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+_LEASE_COLUMNS = ("id, owner, region, mode, mode_inferred, intent, token, head, requested_at, acquired_at, "
+                  "expires_at, ended_at, ttl_seconds, state, footprint, scope_nodes, scope_paths")
+
+
+class _SqliteTransaction(StoreTransaction):
+    def __init__(self, db: sqlite3.Connection, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+        self._now: datetime | None = None
+
+    def now(self) -> datetime:
+        if self._now is None:  # one instant per transaction: every decision in it sees the same time
+            self._now = self.clock().astimezone(UTC)
+        return self._now
+
+    def next_token(self) -> int:
+        return self.db.execute(
+            "UPDATE counters SET value = value + 1 WHERE name = 'token' RETURNING value").fetchone()[0]
+
+    def add_lease(self, lease: NewLease, *, state: str, requested_at: datetime,
+                  expires_at: datetime | None) -> int:
+        scope_paths = json.dumps(list(lease.scope.paths))
+        lease_id = self.db.execute(
+            "INSERT INTO leases (owner, region, mode, mode_inferred, intent, head, requested_at, expires_at,"
+            " ttl_seconds, state, footprint, scope_nodes, scope_paths)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
+            (lease.owner, lease.region, lease.mode, int(lease.mode_inferred), lease.intent, lease.head,
+             _to_text(requested_at), _to_text(expires_at), lease.ttl_seconds, state,
+             json.dumps(lease.footprint), json.dumps(list(lease.scope.nodes)), scope_paths),
+        ).fetchone()[0]
+        self.db.executemany("INSERT INTO lease_claims VALUES (?, ?, ?, ?, ?)",
+                            [(lease_id, c.node, c.path, c.action, int(c.whole_file)) for c in lease.claims])
+        return lease_id
+
+    def update_lease(self, lease_id: int, *, state: str | None = None, token: int | None = None,
+                     acquired_at: datetime | None = None, expires_at: datetime | None = None,
+                     ended_at: datetime | None = None, clear_expiry: bool = False) -> None:
+        changes = {"state": state, "token": token, "acquired_at": _to_text(acquired_at),
+                   "expires_at": _to_text(expires_at), "ended_at": _to_text(ended_at)}
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if clear_expiry:
+            changes["expires_at"] = None
+        if changes:
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            self.db.execute(f"UPDATE leases SET {sets} WHERE id = ?", (*changes.values(), lease_id))
+
+    def lease(self, lease_id: int) -> Lease | None:
+        row = self.db.execute(f"SELECT {_LEASE_COLUMNS} FROM leases WHERE id = ?", (lease_id,)).fetchone()
+        return _lease(row) if row else None
+
+    def leases(self, states: Collection[str] | None = None) -> list[Lease]:
+        if states is None:
+            rows = self.db.execute(f"SELECT {_LEASE_COLUMNS} FROM leases ORDER BY id")
+        else:
+            marks = ", ".join("?" * len(states))
+            rows = self.db.execute(f"SELECT {_LEASE_COLUMNS} FROM leases WHERE state IN ({marks}) ORDER BY id",
+                                   tuple(states))
+        return [_lease(r) for r in rows]
+
+    def due(self, now: datetime) -> list[Lease]:
+        rows = self.db.execute(f"SELECT {_LEASE_COLUMNS} FROM leases WHERE state IN ('active', 'waiting')"
+                               " AND expires_at <= ? ORDER BY id", (_to_text(now),))
+        return [_lease(r) for r in rows]
+
+    def shared_claims(self, lease_id: int, states: Collection[str]) -> list[tuple[int, Claim, Claim]]:
+        marks = ", ".join("?" * len(states))
+        live = f"SELECT id FROM leases WHERE state IN ({marks}) AND id != ?"
+        # three indexed joins rather than one join on an OR, which SQLite cannot answer from an index
+        sql = f"""
+            SELECT t.lease_id, m.node, m.path, m.action, m.whole_file, t.node, t.path, t.action, t.whole_file
+              FROM lease_claims m JOIN lease_claims t ON t.node = m.node
+             WHERE m.lease_id = ? AND t.lease_id IN ({live})
+            UNION
+            SELECT t.lease_id, m.node, m.path, m.action, m.whole_file, t.node, t.path, t.action, t.whole_file
+              FROM lease_claims m JOIN lease_claims t ON t.path = m.path
+             WHERE m.lease_id = ? AND m.whole_file AND t.node != m.node AND t.lease_id IN ({live})
+            UNION
+            SELECT t.lease_id, m.node, m.path, m.action, m.whole_file, t.node, t.path, t.action, t.whole_file
+              FROM lease_claims m JOIN lease_claims t ON t.path = m.path
+             WHERE m.lease_id = ? AND t.whole_file AND t.node != m.node AND t.lease_id IN ({live})
+        """
+        args = (lease_id, *states, lease_id) * 3
+        out = []
+        for row in self.db.execute(sql, args):
+            mine = Claim(node=row[1], path=row[2], action=row[3], whole_file=bool(row[4]))
+            theirs = Claim(node=row[5], path=row[6], action=row[7], whole_file=bool(row[8]))
+            out.append((row[0], mine, theirs))
+        return out
+
+    def claims(self, lease_id: int) -> list[Claim]:
+        rows = self.db.execute("SELECT node, path, action, whole_file FROM lease_claims WHERE lease_id = ?"
+                               " ORDER BY node", (lease_id,))
+        return [Claim(node=n, path=p, action=a, whole_file=bool(w)) for n, p, a, w in rows]
+
+    def record(self, lease_id: int | None, kind: str, owner: str | None, detail: dict) -> Event:
+        at = self.now()
+        seq = self.db.execute("INSERT INTO history (at, lease_id, kind, owner, detail) VALUES (?, ?, ?, ?, ?)"
+                              " RETURNING seq", (_to_text(at), lease_id, kind, owner, json.dumps(detail))
+                              ).fetchone()[0]
+        return Event(seq=seq, at=at, lease_id=lease_id, kind=kind, owner=owner, detail=detail)
+
+    def history(self, lease_id: int | None = None) -> list[Event]:
+        if lease_id is None:
+            rows = self.db.execute("SELECT seq, at, lease_id, kind, owner, detail FROM history ORDER BY seq")
+        else:
+            rows = self.db.execute("SELECT seq, at, lease_id, kind, owner, detail FROM history"
+                                   " WHERE lease_id = ? ORDER BY seq", (lease_id,))
+        return [Event(seq=s, at=_from_text(at), lease_id=lid, kind=k, owner=o, detail=json.loads(d))
+                for s, at, lid, k, o, d in rows]
+
+
+def _lease(row: tuple) -> Lease:
+    (lease_id, owner, region, mode, mode_inferred, intent, token, head, requested_at, acquired_at, expires_at,
+     ended_at, ttl_seconds, state, footprint, scope_nodes, scope_paths) = row
+    scope = Scope(nodes=tuple(json.loads(scope_nodes)), paths=tuple(json.loads(scope_paths)))
+    return Lease(id=lease_id, owner=owner, region=region, mode=mode, mode_inferred=bool(mode_inferred),
+                 intent=intent, scope=scope, token=token,
+                 head=head, requested_at=_from_text(requested_at), acquired_at=_from_text(acquired_at),
+                 expires_at=_from_text(expires_at), ended_at=_from_text(ended_at), ttl_seconds=ttl_seconds,
+                 state=state, footprint=json.loads(footprint))
+
+
+def default_store_path(common_git_dir: Path | None, root: Path) -> Path:
+    """``<git common dir>/semlease/leases.db`` (every worktree sees it), else ``<root>/.semlease/leases.db``."""
+    if common_git_dir is not None:
+        return common_git_dir / "semlease" / "leases.db"
+    return root / ".semlease" / "leases.db"
+
+
+def store_path_from_url(url: str, cwd: Path | None = None) -> Path:
+    """``sqlite:///relative/leases.db`` or ``sqlite:////absolute/leases.db`` (SQLAlchemy's spelling)."""
+    if not url.startswith("sqlite:///"):
+        raise StoreError(f"not a SQLite store URL: {url!r} (expected sqlite:///PATH)")
+    rest = url[len("sqlite:///"):]
+    if not rest or rest.endswith("/"):
+        raise StoreError(f"store URL {url!r} names no file")
+    path = Path(rest)
+    return path if path.is_absolute() else Path(os.path.abspath((cwd or Path.cwd()) / path))

@@ -1,0 +1,100 @@
+"""The lease store port: what the coordinator needs from a store, whatever holds it (SQLite, PostgreSQL).
+
+Every implementation runs the same contract tests (tests/contract). The coordinator does all of one
+decision inside one :meth:`LeaseStore.transaction`, which must be serialisable against every other write
+transaction on the same store, across processes and hosts: that is what makes "two racing acquires, exactly
+one wins" and monotonic fencing tokens hold.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Collection
+from contextlib import AbstractContextManager
+from datetime import datetime
+
+from semlease.domain.leases import Claim, Event, Lease, Scope
+
+
+class NewLease:
+    """The fields of a lease row as first written (state waiting, no token yet)."""
+
+    __slots__ = ("owner", "region", "mode", "mode_inferred", "intent", "scope", "head", "ttl_seconds",
+                 "footprint", "claims")
+
+    def __init__(self, *, owner: str, region: str, mode: str, mode_inferred: bool, intent: str, scope: Scope,
+                 head: str | None, ttl_seconds: float, footprint: dict, claims: Collection[Claim]) -> None:
+        self.owner, self.region, self.mode, self.mode_inferred = owner, region, mode, mode_inferred
+        self.intent, self.scope, self.head, self.ttl_seconds = intent, scope, head, ttl_seconds
+        self.footprint, self.claims = footprint, claims
+
+
+class StoreTransaction(ABC):
+    """One transaction. Leaving the ``with`` block normally commits; an exception rolls everything back."""
+
+    @abstractmethod
+    def now(self) -> datetime:
+        """The store's clock (UTC). Expiry is judged by it, never by the caller's."""
+
+    @abstractmethod
+    def next_token(self) -> int:
+        """The next fencing token: larger than every token this store has ever issued."""
+
+    @abstractmethod
+    def add_lease(self, lease: NewLease, *, state: str, requested_at: datetime,
+                  expires_at: datetime | None) -> int:
+        """Write a lease row and its claims; return its id (ids grow: a smaller id was requested earlier)."""
+
+    @abstractmethod
+    def update_lease(self, lease_id: int, *, state: str | None = None, token: int | None = None,
+                     acquired_at: datetime | None = None, expires_at: datetime | None = None,
+                     ended_at: datetime | None = None, clear_expiry: bool = False) -> None:
+        """Change the given fields (``None`` leaves a field as it is; ``clear_expiry`` empties expires_at)."""
+
+    @abstractmethod
+    def lease(self, lease_id: int) -> Lease | None: ...
+
+    @abstractmethod
+    def leases(self, states: Collection[str] | None = None) -> list[Lease]:
+        """Leases in those states (all when None), oldest first."""
+
+    @abstractmethod
+    def due(self, now: datetime) -> list[Lease]:
+        """Live leases (active or waiting) whose ``expires_at`` is at or before ``now``."""
+
+    @abstractmethod
+    def shared_claims(self, lease_id: int, states: Collection[str]) -> list[tuple[int, Claim, Claim]]:
+        """``(other lease id, claim of lease_id, claim of the other)`` for every pair of claims that meet:
+        the same node, or a whole-file claim on the path of the other's node. Only other leases in
+        ``states``."""
+
+    @abstractmethod
+    def claims(self, lease_id: int) -> list[Claim]: ...
+
+    @abstractmethod
+    def record(self, lease_id: int | None, kind: str, owner: str | None, detail: dict) -> Event:
+        """Append to the history (never rewritten)."""
+
+    @abstractmethod
+    def history(self, lease_id: int | None = None) -> list[Event]: ...
+
+
+class LeaseStore(ABC):
+    location: str  # for messages: a path or a URL without its password
+
+    @abstractmethod
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[StoreTransaction]:
+        """A transaction; a write transaction excludes every other write transaction until it ends."""
+
+    @abstractmethod
+    def schema_version(self) -> int: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> LeaseStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+

@@ -36,7 +36,8 @@ def test_parse_region(text, kind, target, path, qualname):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "empty region: expected e.g. 'export create_invoice' (kinds: export, symbol, test, fixture, file, behavior)"),
+        ("", "empty region: expected e.g. 'export create_invoice' (kinds: export, symbol, test, fixture, file, "
+             "behavior)"),
         ("route GET /x", "unknown region kind 'route' in 'route GET /x': expected one of export, symbol, test, "
                          "fixture, file, behavior"),
         ("export", "region 'export' names nothing: expected 'export NAME'"),

@@ -1,7 +1,7 @@
 # Tasks for semlease. A fresh machine needs only python3 (3.11 or newer) and git: the first target run
 # creates .venv here and installs the package (editable) with its dev tools from PyPI.
 #
-#   make demo    index the sample repository fixtures/shop and resolve a few regions in it
+#   make demo    index the sample repository fixtures/shop, resolve regions, and lease them as two agents
 #   make test    run the test suite (PYTEST_ARGS='-k discover -x' to pass options)
 #   make lint    ruff + the import-linter layer contract from pyproject.toml
 #   make bench   run benchmarks/run.py (installs the 'bench' extra first; BENCH_ARGS='...' to pass options)
@@ -15,6 +15,8 @@ BENCH_STAMP := $(VENV)/.installed-bench
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 SEMLEASE := $(BIN)/semlease
 DEMO_REPO := fixtures/shop
+DEMO_STORE := $(abspath $(VENV))/demo-leases.db
+AT_DEMO := --repo $(DEMO_REPO) --store sqlite:///$(DEMO_STORE)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
@@ -38,11 +40,18 @@ $(BENCH_STAMP): $(STAMP)
 	$(PIP) install --quiet --editable '.[dev,bench]'
 	@touch $@
 
+# The demo's leases go to a store of their own (not the repository's), emptied first so every run is the same.
 demo: $(STAMP)
 	$(SEMLEASE) index --repo $(DEMO_REPO)
 	$(SEMLEASE) resolve --repo $(DEMO_REPO) 'export create_invoice'
 	$(SEMLEASE) resolve --repo $(DEMO_REPO) 'fixture tests/conftest.py::db'
 	$(SEMLEASE) radius --repo $(DEMO_REPO) 'export create_invoice'
+	@rm -f $(DEMO_STORE) $(DEMO_STORE)-wal $(DEMO_STORE)-shm
+	$(SEMLEASE) acquire 'export create_invoice' --owner agent-a --intent 'validate the order before billing' $(AT_DEMO)
+	$(SEMLEASE) acquire 'export create_invoice' --owner agent-b --intent 'change the return type to a Receipt' \
+	  $(AT_DEMO) || echo "(exit $$?: refused, as it should be: agent-a is changing create_invoice)"
+	$(SEMLEASE) acquire 'symbol Invoice.is_void' --owner agent-b --intent 'count voided invoices' $(AT_DEMO)
+	$(SEMLEASE) leases $(AT_DEMO)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -296,14 +296,29 @@ class _SqliteTransaction(StoreTransaction):
         row = self.db.execute(f"SELECT {_LEASE_COLUMNS} FROM leases WHERE id = ?", (lease_id,)).fetchone()
         return _lease(row) if row else None
 
-    def leases(self, states: Collection[str] | None = None) -> list[Lease]:
-        if states is None:
-            rows = self.db.execute(f"SELECT {_LEASE_COLUMNS} FROM leases ORDER BY id")
-        else:
-            marks = ", ".join("?" * len(states))
-            rows = self.db.execute(f"SELECT {_LEASE_COLUMNS} FROM leases WHERE state IN ({marks}) ORDER BY id",
-                                   tuple(states))
-        return [_lease(r) for r in rows]
+    def leases(self, states: Collection[str] | None = None, *, ids: Collection[int] | None = None,
+               owner: str | None = None, region: str | None = None, with_scope_paths: bool = False,
+               footprints: bool = True) -> list[Lease]:
+        where, args = [], []
+        if states is not None:
+            where.append(f"state IN ({', '.join('?' * len(states))})")
+            args += list(states)
+        if ids is not None:
+            if not ids:
+                return []
+            where.append(f"id IN ({', '.join('?' * len(ids))})")
+            args += list(ids)
+        if owner is not None:
+            where.append("owner = ?")
+            args.append(owner)
+        if region is not None:
+            where.append("region = ?")
+            args.append(region)
+        if with_scope_paths:
+            where.append("scope_paths != '[]'")
+        columns = _LEASE_COLUMNS if footprints else _LEASE_COLUMNS.replace("footprint,", "'{}',")
+        sql = f"SELECT {columns} FROM leases" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        return [_lease(r) for r in self.db.execute(sql, args)]
 
     def due(self, now: datetime) -> list[Lease]:
         rows = self.db.execute(f"SELECT {_LEASE_COLUMNS} FROM leases WHERE state IN ('active', 'waiting')"

@@ -55,8 +55,12 @@ class StoreTransaction(ABC):
     def lease(self, lease_id: int) -> Lease | None: ...
 
     @abstractmethod
-    def leases(self, states: Collection[str] | None = None) -> list[Lease]:
-        """Leases in those states (all when None), oldest first."""
+    def leases(self, states: Collection[str] | None = None, *, ids: Collection[int] | None = None,
+               owner: str | None = None, region: str | None = None, with_scope_paths: bool = False,
+               footprints: bool = True) -> list[Lease]:
+        """Leases in those states (all when None), oldest first, narrowed to ``ids``, an ``owner`` and
+        ``region``, or those with ``--scope`` paths. ``footprints=False`` leaves each ``footprint`` empty
+        (a decision never needs it, and it is the bulk of a row)."""
 
     @abstractmethod
     def due(self, now: datetime) -> list[Lease]:

@@ -79,6 +79,8 @@ class Coordinator:
     # ================================================================== acquire
     def acquire(self, request: AcquireRequest, plan: LeasePlan, *, wait: bool = False) -> Decision:
         _check_owner(request.owner)
+        if plan.mode != request.mode.mode:
+            raise ValueError(f"a plan made for mode {plan.mode} cannot grant a {request.mode.mode} lease")
         new = NewLease(owner=request.owner, region=request.region, mode=request.mode.mode,
                        mode_inferred=request.mode.inferred, intent=request.intent, scope=plan.scope,
                        head=request.head, ttl_seconds=request.ttl.total_seconds(),
@@ -206,7 +208,7 @@ class Coordinator:
 
     # ================================================================== the decision
     def _decide(self, tx: StoreTransaction, lease_id: int, now: datetime, *, queue_if_blocked: bool) -> Decision:
-        lease = self._get(tx, lease_id)
+        lease = self._get(tx, lease_id, footprint=False)
         overlaps = self._overlaps(tx, lease, now)
         blocking = [o for o in overlaps if o.cls == P.CONFLICT]
         if blocking:
@@ -223,8 +225,8 @@ class Coordinator:
         expires = now + timedelta(seconds=lease.ttl_seconds)
         tx.update_lease(lease_id, state=L.ACTIVE, token=token, acquired_at=now, expires_at=expires)
         superseded = []
-        for old in tx.leases((L.ACTIVE,)):
-            if old.id != lease_id and old.owner == lease.owner and old.region == lease.region:
+        for old in tx.leases((L.ACTIVE,), owner=lease.owner, region=lease.region, footprints=False):
+            if old.id != lease_id:
                 tx.update_lease(old.id, state=L.SUPERSEDED, ended_at=now)
                 tx.record(old.id, "superseded", lease.owner, {"by": lease_label(lease_id), "token": old.token})
                 superseded.append(old.id)
@@ -238,8 +240,11 @@ class Coordinator:
         pairs: dict[int, list[tuple[Claim, Claim]]] = {}
         for other_id, mine, theirs in tx.shared_claims(lease.id, L.LIVE_STATES):
             pairs.setdefault(other_id, []).append((mine, theirs))
-        others = {o.id: o for o in tx.leases(L.LIVE_STATES) if o.id != lease.id}
-        self._pattern_overlaps(tx, lease, others, pairs)
+        # --scope paths only ever meet leases that have some: load those, then every lease met so far
+        scoped = {o.id: o for o in tx.leases(L.LIVE_STATES, with_scope_paths=True, footprints=False)
+                  if o.id != lease.id}
+        self._pattern_overlaps(tx, lease, scoped, pairs)
+        others = {o.id: o for o in tx.leases(L.LIVE_STATES, ids=set(pairs), footprints=False)}
         out = []
         for other_id, shared in sorted(pairs.items()):
             other = others.get(other_id)
@@ -312,8 +317,9 @@ class Coordinator:
         return ended
 
     @staticmethod
-    def _get(tx: StoreTransaction, lease_id: int) -> Lease:
-        lease = tx.lease(lease_id)
+    def _get(tx: StoreTransaction, lease_id: int, *, footprint: bool = True) -> Lease:
+        found = tx.leases(ids=(lease_id,), footprints=footprint)
+        lease = found[0] if found else None
         if lease is None:
             raise SemleaseError(f"no lease {lease_label(lease_id)} in this store")
         return lease

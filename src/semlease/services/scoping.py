@@ -35,6 +35,7 @@ class LeasePlan(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    mode: str  # the claims' actions follow from it
     footprint: Footprint
     claims: tuple[Claim, ...]
     scope: Scope
@@ -103,7 +104,7 @@ class RegionResolver:
                     for e in footprint.role(role)}
         editable |= {c.node for c in claims.values() if c.action.startswith("write:")}
         scope = Scope(nodes=tuple(sorted(editable)), paths=tuple(patterns))
-        return LeasePlan(footprint=footprint, claims=tuple(sorted(claims.values(), key=lambda c: c.node)),
+        return LeasePlan(mode=mode, footprint=footprint, claims=tuple(sorted(claims.values(), key=lambda c: c.node)),
                          scope=scope)
 
 

@@ -9,79 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from semlease.adapters.config import Config
 from semlease.adapters.sqlite_store import SqliteLeaseStore
-from semlease.domain.graph import SymbolGraph
 from semlease.domain.leases import choose_mode
 from semlease.domain.regions import parse_region
 from semlease.errors import Refused, SemleaseError
-from semlease.languages.python.extract import extract_python
-from semlease.languages.python.link import link_python
 from semlease.services.coordinator import WAITER_HEARTBEAT, AcquireRequest, Coordinator, Decision
-from semlease.services.resolve import Resolver
 from semlease.services.scoping import RegionResolver
 
-SOURCES = {
-    "search/__init__.py": "",
-    "search/engine.py": '''
-def search(index, query):
-    return [d for d in index if query in d]
-''',
-    "search/api.py": '''
-from search.engine import search
-
-INDEX = ["apple", "banana"]
-
-
-def handle(q):
-    return search(INDEX, q)
-''',
-    "util/__init__.py": "",
-    "util/fmt.py": '''
-import datetime
-
-
-def parse_date(text):
-    return datetime.date.fromisoformat(text)
-
-
-def format_currency(amount):
-    return f"${amount:.2f}"
-''',
-    "shop/__init__.py": "",
-    "shop/cart.py": '''
-class Cart:
-    def __init__(self):
-        self.items = []
-
-    def total(self):
-        return sum(self.items)
-
-    def add(self, price):
-        self.items.append(price)
-''',
-    "tests/__init__.py": "",
-    "tests/test_engine.py": '''
-from search.engine import search
-
-
-def test_search():
-    assert search(["ab"], "a") == ["ab"]
-''',
-    "tests/test_fmt.py": '''
-from util.fmt import format_currency, parse_date
-
-
-def test_parse_date():
-    assert parse_date("2026-01-02").day == 2
-
-
-def test_format_currency():
-    assert format_currency(2) == "$2.00"
-''',
-}
-
-BEHAVIOURS = Config(regions={"searching": ("export search", "export handle")})
 T0 = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
 
 
@@ -94,13 +28,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-@pytest.fixture(scope="module")
-def regions() -> RegionResolver:
-    graph = SymbolGraph()
-    link_python({p: extract_python(p, s.encode()) for p, s in SOURCES.items()}, graph)
-    return RegionResolver(Resolver(graph, head="c0ffee"), BEHAVIOURS)
 
 
 @pytest.fixture
@@ -341,3 +268,11 @@ def test_bad_owner_names(coordinator, regions) -> None:
             acquire(coordinator, regions, owner, "export search")
     with SqliteLeaseStore(coordinator.store.location) as store, store.transaction(write=False) as tx:
         assert tx.leases() == []  # nothing half-written
+
+
+def test_a_plan_made_for_another_mode_is_a_programming_error(coordinator, regions) -> None:
+    plan = regions.plan(parse_region("export search"), "observe")
+    request = AcquireRequest(owner="a", region="export search", intent="x", mode=choose_mode("implement", ""),
+                             ttl=timedelta(minutes=5))
+    with pytest.raises(ValueError, match="a plan made for mode observe cannot grant a implement lease"):
+        coordinator.acquire(request, plan)

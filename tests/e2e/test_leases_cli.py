@@ -17,7 +17,8 @@ from .shop_cli import ShopRepo, cli_env, describe, run_cli
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 LEASE_FIELDS = {"id", "owner", "region", "mode", "mode_inferred", "intent", "scope", "token", "head",
-                "requested_at", "acquired_at", "expires_at", "ended_at", "ttl_seconds", "state", "footprint"}
+                "requested_at", "acquired_at", "expires_at", "ended_at", "ttl_seconds", "state", "footprint",
+                "repository"}
 
 
 @pytest.fixture
@@ -48,6 +49,9 @@ def test_two_agents_one_refused_with_the_reason_one_parallel_safe(lease, shop: S
             held["token"], held["head"], held["ttl_seconds"]) == (
         "L1", "agent-a", "export create_invoice", "implement", True, "active", 1, shop.head, 2700.0)
     assert ISO.match(held["acquired_at"]) and ISO.match(held["expires_at"]) and held["ended_at"] is None
+    root_commit = subprocess.run(["git", "-C", str(shop.root), "rev-list", "--max-parents=0", "HEAD"],
+                                 capture_output=True, text=True, check=True).stdout.split()[0]
+    assert held["repository"] == f"git:{root_commit}"
     assert held["scope"]["paths"] == []
     assert "src/billing/invoice.py::create_invoice" in held["scope"]["nodes"]
     assert [e["id"] for e in held["footprint"]["footprint"]["definition"]] == [

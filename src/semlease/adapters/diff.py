@@ -7,10 +7,8 @@ truncated or malformed diff is one clear line (exit 2), never a half-read patch.
 
 from __future__ import annotations
 
-import os
-import subprocess
-from dataclasses import dataclass
-from pathlib import Path
+import re
+from dataclasses import dataclass, field
 
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
@@ -23,6 +21,26 @@ ADDED, DELETED, MODIFIED, RENAMED = "added", "deleted", "modified", "renamed"
 
 class DiffError(SemleaseError):
     """The diff cannot be read as a unified diff, or git could not produce it."""
+
+
+class PatchMismatch(DiffError):
+    """A file's text is not the one the diff was made from (or to)."""
+
+
+# Operations of a hunk line: kept, removed, added.
+KEEP, REMOVE, ADD = " ", "-", "+"
+
+
+@dataclass(frozen=True, slots=True)
+class Hunk:
+    """One ``@@`` hunk: its place in the old and the new file, and its lines ``(op, text)``; ``text`` keeps
+    its line ending, which is absent where the diff says "No newline at end of file"."""
+
+    old_start: int
+    old_length: int
+    new_start: int
+    new_length: int
+    lines: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +58,12 @@ class FileChange:
     removed: tuple[int, ...] = ()
     added: tuple[int, ...] = ()
     insertions: tuple[int, ...] = ()
+    # The text of the change, and git's blob ids from its `index` line (abbreviated): what it takes to
+    # rebuild either version of the file from the other. Not part of equality: two changes are equal when
+    # they change the same lines of the same files.
+    hunks: tuple[Hunk, ...] = field(default=(), compare=False)
+    old_blob: str | None = field(default=None, compare=False)
+    new_blob: str | None = field(default=None, compare=False)
 
     @property
     def path(self) -> str:
@@ -96,7 +120,9 @@ def parse_diff(data: str | bytes, *, source: str = "the diff") -> tuple[FileChan
         removed: list[int] = []
         added: list[int] = []
         insertions: list[int] = []
+        hunks: list[Hunk] = []
         for hunk in patched:
+            hunks.append(_hunk(hunk))
             last_old = hunk.source_start - 1 if hunk.source_length else hunk.source_start
             in_run = False
             for line in hunk:
@@ -113,9 +139,84 @@ def parse_diff(data: str | bytes, *, source: str = "the diff") -> tuple[FileChan
                     if line.source_line_no is not None:
                         last_old = line.source_line_no
                     in_run = False
+        old_blob, new_blob = _blob_ids(patched.patch_info)
         changes.append(FileChange(old_path=old, new_path=new, status=status, binary=patched.is_binary_file,
-                                  removed=tuple(removed), added=tuple(added), insertions=tuple(insertions)))
+                                  removed=tuple(removed), added=tuple(added), insertions=tuple(insertions),
+                                  hunks=tuple(hunks), old_blob=old_blob, new_blob=new_blob))
     return tuple(changes)
+
+
+_INDEX_LINE = re.compile(r"^index ([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})(?: \d+)?$")
+_NO_BLOB = re.compile(r"^0+$")
+
+
+def _blob_ids(info: object) -> tuple[str | None, str | None]:
+    """git's ``index 1a2b3c4..5d6e7f8 100644`` line; an all-zero id (a new or deleted file) is no blob."""
+    for line in info or ():
+        found = _INDEX_LINE.match(str(line).rstrip("\r\n"))
+        if found:
+            old, new = found.groups()
+            return (None if _NO_BLOB.match(old) else old), (None if _NO_BLOB.match(new) else new)
+    return None, None
+
+
+def _hunk(hunk) -> Hunk:
+    lines: list[tuple[str, str]] = []
+    for line in hunk:
+        if line.line_type in (KEEP, REMOVE, ADD):
+            lines.append((line.line_type, line.value))
+        elif line.line_type == "\\" and lines:  # "\ No newline at end of file": the line before has none
+            op, text = lines[-1]
+            lines[-1] = (op, text.rstrip("\r\n"))
+    return Hunk(hunk.source_start, hunk.source_length, hunk.target_start, hunk.target_length, tuple(lines))
+
+
+# ---------------------------------------------------------------------------------------------- applying
+def apply_change(change: FileChange, old_text: str) -> str:
+    """The new version of the file from its old version. Raises :class:`PatchMismatch` when ``old_text``
+    is not what the diff was made from (a kept or removed line reads otherwise)."""
+    return _apply(change.hunks, old_text, change.old_path or change.path, forward=True)
+
+
+def unapply_change(change: FileChange, new_text: str) -> str:
+    """The old version of the file from its new version (the diff applied backwards)."""
+    return _apply(change.hunks, new_text, change.new_path or change.path, forward=False)
+
+
+def _apply(hunks: tuple[Hunk, ...], text: str, path: str, *, forward: bool) -> str:
+    source = text.splitlines(keepends=True)
+    drop, keep_new = (REMOVE, ADD) if forward else (ADD, REMOVE)
+    out: list[str] = []
+    at = 0  # index into source of the next line not yet copied
+    for hunk in hunks:
+        start = hunk.old_start if forward else hunk.new_start
+        length = hunk.old_length if forward else hunk.new_length
+        first = start - 1 if length else start  # a hunk of length 0 starts after its line
+        if first < at or first > len(source):
+            raise PatchMismatch(f"the diff does not fit {path}: a hunk starts at line {start}, which the file "
+                                f"{'does not have' if first > len(source) else 'has already passed'}")
+        out.extend(source[at:first])
+        at = first
+        for op, line in hunk.lines:
+            if op == keep_new:
+                out.append(line)
+                continue
+            found = source[at] if at < len(source) else None
+            if found != line:
+                raise PatchMismatch(f"the diff does not fit {path}: line {at + 1} reads "
+                                    f"{_show(found)} where the diff expects {_show(line)}")
+            if op != drop:
+                out.append(found)
+            at += 1
+    out.extend(source[at:])
+    return "".join(out)
+
+
+def _show(line: str | None) -> str:
+    if line is None:
+        return "the end of the file"
+    text = line.rstrip("\r\n")
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _stray_line(original: str, parsed: str) -> tuple[int, str] | None:
@@ -158,25 +259,3 @@ def read_diff_file(path: str) -> bytes:
             return handle.read(MAX_DIFF_BYTES + 1)
     except OSError as error:
         raise DiffError(f"cannot read the diff {path}: {error.strerror or error}") from error
-
-
-def git_diff(root: Path, base: str, head: str | None = None) -> bytes:
-    """``git diff -M base [head]``: between two commits, or from ``base`` to the work tree."""
-    args = ["git", "-C", os.fspath(root), "diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M",
-            "--end-of-options", base] + ([head] if head else [])
-    try:
-        result = subprocess.run(args, capture_output=True, check=False)
-    except FileNotFoundError as error:
-        raise DiffError("git is not installed (no 'git' on PATH)") from error
-    if result.returncode != 0:
-        reason = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise DiffError(f"git diff {base}{' ' + head if head else ''} failed: "
-                        + (reason[0] if reason else f"exit {result.returncode}"))
-    return result.stdout
-
-
-def show_file(root: Path, rev: str, path: str) -> bytes | None:
-    """The file as it is in commit ``rev`` (None when it is not there)."""
-    result = subprocess.run(["git", "-C", os.fspath(root), "show", f"{rev}:{path}"], capture_output=True,
-                            check=False)
-    return result.stdout if result.returncode == 0 else None

@@ -19,7 +19,17 @@ from pathlib import Path
 from semlease.errors import RepositoryError
 
 __all__ = [
+    "add_worktree",
+    "apply_patch",
     "blob_ids",
+    "commit_times",
+    "diff",
+    "file_at",
+    "read_blob",
+    "remove_worktree",
+    "repository_identity",
+    "resolve_commit",
+    "untracked_files",
     "find_worktree_root",
     "git_common_dir",
     "git_dir",
@@ -236,3 +246,106 @@ def hash_blob(data: bytes, *, algorithm: str = "sha1") -> str:
     digest.update(b"blob %d\0" % len(data))
     digest.update(data)
     return digest.hexdigest()
+
+
+# ------------------------------------------------------------------------------------------ patches
+def repository_identity(root: Path | str) -> str:
+    """What names this repository wherever it is cloned: ``git:<root commit>`` (the oldest commit HEAD
+    descends from, the same in every clone and worktree), ``git-dir:<common git dir>`` before the first
+    commit, ``path:<folder>`` outside git."""
+    folder = _check_folder(Path(root))
+    try:
+        result = _run(folder, ["rev-list", "--max-parents=0", "HEAD"])
+    except _GitMissing:
+        result = None
+    if result is not None and result.returncode == 0 and result.stdout.strip():
+        return "git:" + sorted(result.stdout.decode("ascii").split())[0]
+    common = git_common_dir(folder)
+    if common is not None:
+        return f"git-dir:{common}"
+    return f"path:{Path(os.path.abspath(folder))}"
+
+
+def resolve_commit(root: Path | str, rev: str) -> str:
+    """The full hash of the commit ``rev`` names; one line when it names none."""
+    folder = _check_folder(Path(root))
+    try:
+        result = _run(folder, ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"])
+    except _GitMissing as error:
+        raise RepositoryError("git is not installed (no 'git' on PATH)") from error
+    if result.returncode != 0:
+        if _is_not_a_repo(result.stderr):
+            raise RepositoryError(f"not inside a git work tree: {folder}")
+        raise RepositoryError(f"{rev!r} names no commit in {folder}")
+    return result.stdout.decode("ascii").strip()
+
+
+def diff(root: Path | str, base: str, head: str | None = None) -> bytes:
+    """``git diff -M base [head]``: between two commits, or from ``base`` to the work tree (tracked files)."""
+    args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--end-of-options", base]
+    return _require_repo(Path(root), args + ([head] if head else []), f"diff {base}{' ' + head if head else ''}")
+
+
+def file_at(root: Path | str, rev: str, path: str) -> bytes | None:
+    """The file as it is in commit ``rev``; None when the commit does not hold it."""
+    folder = _check_folder(Path(root))
+    try:
+        result = _run(folder, ["cat-file", "blob", f"{rev}:{path}"])
+    except _GitMissing as error:
+        raise RepositoryError("git is not installed (no 'git' on PATH)") from error
+    return result.stdout if result.returncode == 0 else None
+
+
+def read_blob(root: Path | str, blob: str) -> bytes | None:
+    """A blob by its (possibly abbreviated) id; None when git does not have it or it is ambiguous."""
+    folder = _check_folder(Path(root))
+    try:
+        result = _run(folder, ["cat-file", "blob", blob])
+    except _GitMissing:
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def untracked_files(root: Path | str) -> list[str]:
+    """Files git does not track and does not ignore (a patch in the work tree may have added them)."""
+    out = _require_repo(Path(root), ["ls-files", "-z", "--others", "--exclude-standard"], "ls-files --others")
+    return sorted(os.fsdecode(raw) for raw in out.split(b"\0") if raw and not raw.endswith(b"/"))
+
+
+def commit_times(root: Path | str, base: str, head: str) -> list[tuple[str, int]]:
+    """``(commit, committer time in seconds since the epoch)`` of every commit in ``base..head``, oldest
+    first."""
+    out = _require_repo(Path(root), ["log", "--reverse", "--format=%H %ct", "--end-of-options", f"{base}..{head}"],
+                        f"log {base}..{head}")
+    found = []
+    for line in out.decode("ascii").splitlines():
+        commit, _, seconds = line.partition(" ")
+        found.append((commit, int(seconds)))
+    return found
+
+
+def add_worktree(root: Path | str, folder: Path, commit: str) -> None:
+    """A detached worktree of ``commit`` at ``folder`` (which must not exist)."""
+    _require_repo(Path(root), ["worktree", "add", "--detach", "--quiet", os.fspath(folder), commit],
+                  "worktree add")
+
+
+def remove_worktree(root: Path | str, folder: Path) -> None:
+    """Remove a worktree made by :func:`add_worktree`, whatever it holds; never raises."""
+    try:
+        _run(Path(root), ["worktree", "remove", "--force", os.fspath(folder)])
+        _run(Path(root), ["worktree", "prune"])
+    except (_GitMissing, RepositoryError):
+        pass
+
+
+def apply_patch(folder: Path | str, patch: bytes) -> None:
+    """``git apply`` in a work tree (its files only, not its index); one line when the patch does not apply."""
+    folder = _check_folder(Path(folder))
+    try:
+        result = subprocess.run(["git", "-C", os.fspath(folder), "apply", "--whitespace=nowarn", "-"],
+                                input=patch, capture_output=True, env=_env(), check=False)
+    except FileNotFoundError as error:
+        raise RepositoryError("git is not installed (no 'git' on PATH)") from error
+    if result.returncode != 0:
+        raise RepositoryError(f"the patch does not apply in {folder}: {_first_line(result.stderr)}")

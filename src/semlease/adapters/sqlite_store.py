@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from semlease.domain.leases import Claim, Event, Lease, Scope, claims_from_footprint, utc_now
-from semlease.domain.store import LeaseStore, NewLease, StoreTransaction
+from semlease.domain.leases import Admission, Claim, Event, Lease, Scope, claims_from_footprint, utc_now
+from semlease.domain.store import LeaseStore, NewAdmission, NewLease, StoreTransaction
 from semlease.errors import StoreError
 
 APPLICATION_ID = 0x534C4C53  # "SLLS": PRAGMA application_id marks the file as a semlease lease store
@@ -114,7 +114,34 @@ def _v3(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite3.Connection) -> None:
+    """The repository a lease is on, and admissions: each decision on a patch, with the nodes it touched
+    (rows, so staleness is an indexed join against a lease's claims). Admissions are append-only."""
+    _script(db, """
+        ALTER TABLE leases ADD COLUMN repository TEXT;
+        CREATE TABLE admissions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, lease_id INTEGER NOT NULL REFERENCES leases(id),
+            token INTEGER NOT NULL, at TEXT NOT NULL, decision TEXT NOT NULL, reasons TEXT NOT NULL,
+            evidence TEXT NOT NULL, patch TEXT NOT NULL, stale_by TEXT NOT NULL DEFAULT '[]');
+        CREATE TABLE admission_nodes (
+            admission_id INTEGER NOT NULL REFERENCES admissions(id), node TEXT NOT NULL, path TEXT NOT NULL,
+            PRIMARY KEY (admission_id, node)) WITHOUT ROWID;
+        CREATE INDEX admission_nodes_node ON admission_nodes(node);
+        CREATE INDEX admission_nodes_path ON admission_nodes(path);
+        CREATE INDEX admissions_lease ON admissions(lease_id, id);
+        CREATE INDEX leases_token ON leases(token);
+        CREATE TRIGGER admissions_append_only_update BEFORE UPDATE ON admissions
+            BEGIN SELECT RAISE(ABORT, 'admissions are append-only'); END;
+        CREATE TRIGGER admissions_append_only_delete BEFORE DELETE ON admissions
+            BEGIN SELECT RAISE(ABORT, 'admissions are append-only'); END;
+        CREATE TRIGGER admission_nodes_append_only_update BEFORE UPDATE ON admission_nodes
+            BEGIN SELECT RAISE(ABORT, 'admissions are append-only'); END;
+        CREATE TRIGGER admission_nodes_append_only_delete BEFORE DELETE ON admission_nodes
+            BEGIN SELECT RAISE(ABORT, 'admissions are append-only'); END;
+    """)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -246,7 +273,8 @@ class SqliteLeaseStore(LeaseStore):
 
 
 _LEASE_COLUMNS = ("id, owner, region, mode, mode_inferred, intent, token, head, requested_at, acquired_at, "
-                  "expires_at, ended_at, ttl_seconds, state, footprint, scope_nodes, scope_paths")
+                  "expires_at, ended_at, ttl_seconds, state, footprint, scope_nodes, scope_paths, repository")
+_ADMISSION_COLUMNS = "id, lease_id, token, at, decision, reasons, evidence, patch, stale_by"
 
 
 class _SqliteTransaction(StoreTransaction):
@@ -269,12 +297,12 @@ class _SqliteTransaction(StoreTransaction):
         scope_paths = json.dumps(list(lease.scope.paths))
         lease_id = self.db.execute(
             "INSERT INTO leases (owner, region, mode, mode_inferred, intent, head, requested_at, expires_at,"
-            " ttl_seconds, state, footprint, scope_nodes, scope_paths)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ttl_seconds, state, footprint, scope_nodes, scope_paths, repository)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " RETURNING id",
             (lease.owner, lease.region, lease.mode, int(lease.mode_inferred), lease.intent, lease.head,
              _to_text(requested_at), _to_text(expires_at), lease.ttl_seconds, state,
-             json.dumps(lease.footprint), json.dumps(list(lease.scope.nodes)), scope_paths),
+             json.dumps(lease.footprint), json.dumps(list(lease.scope.nodes)), scope_paths, lease.repository),
         ).fetchone()[0]
         self.db.executemany("INSERT INTO lease_claims VALUES (?, ?, ?, ?, ?)",
                             [(lease_id, c.node, c.path, c.action, int(c.whole_file)) for c in lease.claims])
@@ -355,6 +383,78 @@ class _SqliteTransaction(StoreTransaction):
                                " ORDER BY node", (lease_id,))
         return [Claim(node=n, path=p, action=a, whole_file=bool(w)) for n, p, a, w in rows]
 
+    def holders(self, nodes: Collection[str], paths: Collection[str], *,
+                exclude: int | None = None) -> list[tuple[str, Lease, Claim]]:
+        found: list[tuple[int, str, Claim]] = []
+        for chunk in _chunks(sorted(set(nodes))):
+            rows = self.db.execute(
+                "SELECT c.lease_id, c.node, c.node, c.path, c.action, c.whole_file FROM lease_claims c"
+                " JOIN leases l ON l.id = c.lease_id"
+                f" WHERE l.state = 'active' AND c.action != 'rely' AND c.node IN ({', '.join('?' * len(chunk))})",
+                chunk)
+            found += [(r[0], r[1], Claim(node=r[2], path=r[3], action=r[4], whole_file=bool(r[5]))) for r in rows]
+        for chunk in _chunks(sorted(set(paths))):
+            rows = self.db.execute(
+                "SELECT c.lease_id, c.path, c.node, c.path, c.action, c.whole_file FROM lease_claims c"
+                " JOIN leases l ON l.id = c.lease_id"
+                " WHERE l.state = 'active' AND c.action != 'rely' AND c.whole_file"
+                f" AND c.path IN ({', '.join('?' * len(chunk))})", chunk)
+            found += [(r[0], r[1], Claim(node=r[2], path=r[3], action=r[4], whole_file=bool(r[5]))) for r in rows]
+        found = [f for f in found if f[0] != exclude]
+        leases = {lease.id: lease for lease in self.leases(ids={f[0] for f in found}, footprints=False)}
+        return [(met, leases[lease_id], claim) for lease_id, met, claim in sorted(found, key=lambda f: (f[0], f[1]))]
+
+    def token_holder(self, token: int) -> int | None:
+        row = self.db.execute("SELECT id FROM leases WHERE token = ?", (token,)).fetchone()
+        return row[0] if row else None
+
+    def add_admission(self, admission: NewAdmission) -> Admission:
+        at = self.now()
+        admission_id = self.db.execute(
+            "INSERT INTO admissions (lease_id, token, at, decision, reasons, evidence, patch, stale_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (admission.lease_id, admission.token, _to_text(at), admission.decision,
+             json.dumps(list(admission.reasons)), json.dumps(admission.evidence), json.dumps(admission.patch),
+             json.dumps(list(admission.stale_by)))).fetchone()[0]
+        touched = dict(admission.touched)  # node -> path, each node once
+        self.db.executemany("INSERT INTO admission_nodes VALUES (?, ?, ?)",
+                            [(admission_id, node, path) for node, path in sorted(touched.items())])
+        return self.admissions(ids=(admission_id,))[0]
+
+    def admissions(self, lease_id: int | None = None, *, ids: Collection[int] | None = None) -> list[Admission]:
+        where, args = [], []
+        if lease_id is not None:
+            where.append("lease_id = ?")
+            args.append(lease_id)
+        if ids is not None:
+            if not ids:
+                return []
+            where.append(f"id IN ({', '.join('?' * len(ids))})")
+            args += list(ids)
+        sql = f"SELECT {_ADMISSION_COLUMNS} FROM admissions" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self.db.execute(sql + " ORDER BY id", args).fetchall()
+        touched: dict[int, list[str]] = {}
+        for chunk in _chunks([r[0] for r in rows]):
+            for admission_id, node in self.db.execute(
+                    f"SELECT admission_id, node FROM admission_nodes WHERE admission_id IN"
+                    f" ({', '.join('?' * len(chunk))}) ORDER BY admission_id, node", chunk):
+                touched.setdefault(admission_id, []).append(node)
+        return [_admission(r, touched.get(r[0], [])) for r in rows]
+
+    def applied_meeting(self, lease_id: int) -> list[tuple[Admission, tuple[str, ...]]]:
+        rows = self.db.execute("""
+            SELECT n.admission_id, n.node FROM lease_claims c JOIN admission_nodes n ON n.node = c.node
+             WHERE c.lease_id = ?
+            UNION
+            SELECT n.admission_id, n.node FROM lease_claims c JOIN admission_nodes n ON n.path = c.path
+             WHERE c.lease_id = ? AND c.whole_file
+        """, (lease_id, lease_id)).fetchall()
+        met: dict[int, set[str]] = {}
+        for admission_id, node in rows:
+            met.setdefault(admission_id, set()).add(node)
+        applied = [a for a in self.admissions(ids=set(met)) if a.decision == "apply"]
+        return [(a, tuple(sorted(met[a.id]))) for a in applied]
+
     def record(self, lease_id: int | None, kind: str, owner: str | None, detail: dict) -> Event:
         at = self.now()
         seq = self.db.execute("INSERT INTO history (at, lease_id, kind, owner, detail) VALUES (?, ?, ?, ?, ?)"
@@ -372,15 +472,28 @@ class _SqliteTransaction(StoreTransaction):
                 for s, at, lid, k, o, d in rows]
 
 
+def _chunks(items: list, size: int = 500) -> Iterator[list]:
+    """Slices short enough for one ``IN (...)`` list (SQLite limits the number of parameters)."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _admission(row: tuple, touched: list[str]) -> Admission:
+    admission_id, lease_id, token, at, decision, reasons, evidence, patch, stale_by = row
+    return Admission(id=admission_id, lease_id=lease_id, token=token, at=_from_text(at), decision=decision,
+                     reasons=tuple(json.loads(reasons)), evidence=json.loads(evidence), patch=json.loads(patch),
+                     touched=tuple(touched), stale_by=tuple(json.loads(stale_by)))
+
+
 def _lease(row: tuple) -> Lease:
     (lease_id, owner, region, mode, mode_inferred, intent, token, head, requested_at, acquired_at, expires_at,
-     ended_at, ttl_seconds, state, footprint, scope_nodes, scope_paths) = row
+     ended_at, ttl_seconds, state, footprint, scope_nodes, scope_paths, repository) = row
     scope = Scope(nodes=tuple(json.loads(scope_nodes)), paths=tuple(json.loads(scope_paths)))
     return Lease(id=lease_id, owner=owner, region=region, mode=mode, mode_inferred=bool(mode_inferred),
                  intent=intent, scope=scope, token=token,
                  head=head, requested_at=_from_text(requested_at), acquired_at=_from_text(acquired_at),
                  expires_at=_from_text(expires_at), ended_at=_from_text(ended_at), ttl_seconds=ttl_seconds,
-                 state=state, footprint=json.loads(footprint))
+                 state=state, footprint=json.loads(footprint), repository=repository)
 
 
 def default_store_path(common_git_dir: Path | None, root: Path) -> Path:

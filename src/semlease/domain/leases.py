@@ -190,6 +190,9 @@ class Lease(BaseModel):
     state: str
     ended_at: datetime | None = None
     footprint: dict = Field(default_factory=dict)  # the Footprint it was granted on, as JSON
+    # Which repository the lease is on (see semlease.adapters.git.repository_identity); None for leases
+    # stored before schema 4.
+    repository: str | None = None
 
     @property
     def label(self) -> str:
@@ -203,6 +206,7 @@ class Lease(BaseModel):
             "token": self.token, "head": self.head, "requested_at": iso(self.requested_at),
             "acquired_at": iso(self.acquired_at), "expires_at": iso(self.expires_at),
             "ended_at": iso(self.ended_at), "ttl_seconds": self.ttl_seconds, "state": self.state,
+            "repository": self.repository,
         }
         if with_footprint:
             out["footprint"] = self.footprint
@@ -250,3 +254,40 @@ class Event(BaseModel):
         return {"seq": self.seq, "at": iso(self.at),
                 "lease_id": lease_label(self.lease_id) if self.lease_id is not None else None,
                 "kind": self.kind, "owner": self.owner, "detail": self.detail}
+
+
+class Admission(BaseModel):
+    """One recorded admission decision on a patch produced under a lease (never rewritten).
+
+    ``touched`` holds the graph ids the patch touched (old and new ids of renamed or moved symbols, and a
+    file's id for a change outside any definition): a later patch is stale against this one when this
+    one was applied under a larger token and touched a node of the later patch's lease.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    lease_id: int
+    token: int
+    at: datetime
+    decision: str  # apply | rebase | reject
+    reasons: tuple[str, ...] = ()
+    evidence: dict = Field(default_factory=dict)  # key -> {"value", "ok", "source", ...}
+    patch: dict = Field(default_factory=dict)  # the patch footprint, as JSON
+    touched: tuple[str, ...] = ()
+    stale_by: tuple[int, ...] = ()  # admissions that made this patch stale
+
+    @property
+    def label(self) -> str:
+        return f"A{self.id}"
+
+    def to_json(self, *, with_patch: bool = True) -> dict:
+        out = {"id": self.label, "lease_id": lease_label(self.lease_id), "token": self.token, "at": iso(self.at),
+               "decision": self.decision, "reasons": list(self.reasons), "evidence": self.evidence,
+               "touched": list(self.touched), "stale_by": [f"A{i}" for i in self.stale_by]}
+        if with_patch:
+            out["patch"] = self.patch
+        return out
+
+    def __str__(self) -> str:
+        return f"{self.label} {lease_label(self.lease_id)} token {self.token}: {self.decision}"

@@ -13,20 +13,32 @@ from collections.abc import Collection
 from contextlib import AbstractContextManager
 from datetime import datetime
 
-from semlease.domain.leases import Claim, Event, Lease, Scope
+from semlease.domain.leases import Admission, Claim, Event, Lease, Scope
 
 
 class NewLease:
     """The fields of a lease row as first written (state waiting, no token yet)."""
 
     __slots__ = ("owner", "region", "mode", "mode_inferred", "intent", "scope", "head", "ttl_seconds",
-                 "footprint", "claims")
+                 "footprint", "claims", "repository")
 
     def __init__(self, *, owner: str, region: str, mode: str, mode_inferred: bool, intent: str, scope: Scope,
-                 head: str | None, ttl_seconds: float, footprint: dict, claims: Collection[Claim]) -> None:
+                 head: str | None, ttl_seconds: float, footprint: dict, claims: Collection[Claim],
+                 repository: str | None = None) -> None:
         self.owner, self.region, self.mode, self.mode_inferred = owner, region, mode, mode_inferred
         self.intent, self.scope, self.head, self.ttl_seconds = intent, scope, head, ttl_seconds
-        self.footprint, self.claims = footprint, claims
+        self.footprint, self.claims, self.repository = footprint, claims, repository
+
+
+class NewAdmission:
+    """The fields of an admission row as written (its id and time come from the store)."""
+
+    __slots__ = ("lease_id", "token", "decision", "reasons", "evidence", "patch", "touched", "stale_by")
+
+    def __init__(self, *, lease_id: int, token: int, decision: str, reasons: Collection[str], evidence: dict,
+                 patch: dict, touched: Collection[tuple[str, str]], stale_by: Collection[int] = ()) -> None:
+        self.lease_id, self.token, self.decision, self.reasons = lease_id, token, decision, tuple(reasons)
+        self.evidence, self.patch, self.touched, self.stale_by = evidence, patch, tuple(touched), tuple(stale_by)
 
 
 class StoreTransaction(ABC):
@@ -74,6 +86,30 @@ class StoreTransaction(ABC):
 
     @abstractmethod
     def claims(self, lease_id: int) -> list[Claim]: ...
+
+    @abstractmethod
+    def holders(self, nodes: Collection[str], paths: Collection[str], *,
+                exclude: int | None = None) -> list[tuple[str, Lease, Claim]]:
+        """Active leases that may edit any of ``nodes`` (a claim other than ``rely`` on the node) or any
+        file of ``paths`` (a whole-file claim on it): ``(node or path met, lease, its claim)``, by lease id.
+        ``exclude`` leaves one lease out."""
+
+    @abstractmethod
+    def token_holder(self, token: int) -> int | None:
+        """The id of the lease that was granted ``token``; None when no lease ever was."""
+
+    @abstractmethod
+    def add_admission(self, admission: NewAdmission) -> Admission:
+        """Record an admission decision and the nodes its patch touched (``(node, path)`` pairs)."""
+
+    @abstractmethod
+    def admissions(self, lease_id: int | None = None, *, ids: Collection[int] | None = None) -> list[Admission]:
+        """Admissions in the order they were decided, narrowed to one lease or to ``ids``."""
+
+    @abstractmethod
+    def applied_meeting(self, lease_id: int) -> list[tuple[Admission, tuple[str, ...]]]:
+        """Admissions decided ``apply`` whose patch touched a node of the lease's claims (the same node,
+        or any node of a file the lease claims whole), with the nodes met; in the order decided."""
 
     @abstractmethod
     def record(self, lease_id: int | None, kind: str, owner: str | None, detail: dict) -> Event:

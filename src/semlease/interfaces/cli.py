@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from semlease.adapters import git
 from semlease.adapters.config import load_config
 from semlease.adapters.discover import resolve_repo
 from semlease.adapters.index_store import IndexStore
@@ -260,7 +261,7 @@ def acquire(region: Annotated[str, typer.Argument(help="e.g. 'export create_invo
         files = repository_files(root, resolver.resolver.graph) if scope else []
         plan = resolver.plan(parsed, choice.mode, scope or (), files)
     request = AcquireRequest(owner=owner, region=parsed.text, intent=intent, mode=choice, ttl=length,
-                             head=report.head)
+                             head=report.head, repository=git.repository_identity(root))
     with _coordinator(repo, store) as coordinator:
         if patience is None:
             decision = coordinator.acquire(request, plan)

@@ -36,6 +36,7 @@ class AcquireRequest:
     mode: L.ModeChoice
     ttl: timedelta
     head: str | None = None
+    repository: str | None = None  # semlease.adapters.git.repository_identity of the indexed tree
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class Coordinator:
         new = NewLease(owner=request.owner, region=request.region, mode=request.mode.mode,
                        mode_inferred=request.mode.inferred, intent=request.intent, scope=plan.scope,
                        head=request.head, ttl_seconds=request.ttl.total_seconds(),
-                       footprint=plan.footprint.model_dump(), claims=plan.claims)
+                       footprint=plan.footprint.model_dump(), claims=plan.claims, repository=request.repository)
         with self.store.transaction() as tx:
             now = tx.now()
             expired = self._expire_due(tx, now)

@@ -7,7 +7,18 @@ from pathlib import Path
 import pytest
 
 from helpers import run_git
-from semlease.adapters.diff import MAX_DIFF_BYTES, DiffError, FileChange, git_diff, parse_diff, show_file
+from semlease.adapters import git
+from semlease.adapters.diff import (
+    MAX_DIFF_BYTES,
+    DiffError,
+    FileChange,
+    Hunk,
+    PatchMismatch,
+    apply_change,
+    parse_diff,
+    unapply_change,
+)
+from semlease.errors import RepositoryError
 
 BEFORE = {
     "a.py": "def f():\n    return 1\n\n\ndef g():\n    return 2\n",
@@ -31,7 +42,7 @@ def repo(make_git_repo, tmp_path: Path) -> Path:
 
 
 def test_every_form_of_change_from_git(repo: Path) -> None:
-    changes = {c.path: c for c in parse_diff(git_diff(repo, "HEAD~1", "HEAD"))}
+    changes = {c.path: c for c in parse_diff(git.diff(repo, "HEAD~1", "HEAD"))}
     assert changes["a.py"] == FileChange(old_path="a.py", new_path="a.py", status="modified", removed=(2,),
                                          added=(2, 7, 8, 9, 10), insertions=(2, 6))
     assert changes["c.py"] == FileChange(old_path="b.py", new_path="c.py", status="renamed")
@@ -45,16 +56,16 @@ def test_every_form_of_change_from_git(repo: Path) -> None:
 
 def test_the_work_tree_against_a_commit(repo: Path) -> None:
     (repo / "c.py").write_text("X = 1\nY = 2\n")
-    (changed,) = parse_diff(git_diff(repo, "HEAD"))
+    (changed,) = parse_diff(git.diff(repo, "HEAD"))
     assert (changed.path, changed.status, changed.added, changed.removed) == ("c.py", "modified", (2,), ())
-    assert show_file(repo, "HEAD~1", "b.py") == b"X = 1\n"
-    assert show_file(repo, "HEAD", "b.py") is None
+    assert git.file_at(repo, "HEAD~1", "b.py") == b"X = 1\n"
+    assert git.file_at(repo, "HEAD", "b.py") is None
 
 
 def test_a_git_error_is_one_line(repo: Path) -> None:
-    with pytest.raises(DiffError) as error:
-        git_diff(repo, "no-such-rev")
-    assert str(error.value).startswith("git diff no-such-rev failed: fatal: ambiguous argument 'no-such-rev'")
+    with pytest.raises(RepositoryError) as error:
+        git.diff(repo, "no-such-rev")
+    assert str(error.value).startswith(f"git diff no-such-rev failed in {repo}: ambiguous argument 'no-such-rev'")
 
 
 def test_plain_diff_u_output() -> None:
@@ -89,3 +100,55 @@ def test_a_huge_diff_is_refused_before_parsing() -> None:
     with pytest.raises(DiffError) as error:
         parse_diff(b"+" * (MAX_DIFF_BYTES + 1), source="patch.diff")
     assert str(error.value) == "patch.diff is 64 MB, over the 64 MB limit"
+
+
+# ------------------------------------------------------------------------------------------- applying
+def test_each_version_is_rebuilt_from_the_other(repo: Path) -> None:
+    changes = {c.path: c for c in parse_diff(git.diff(repo, "HEAD~1", "HEAD"))}
+    old_a = BEFORE["a.py"]
+    new_a = (repo / "a.py").read_text()
+    assert apply_change(changes["a.py"], old_a) == new_a
+    assert unapply_change(changes["a.py"], new_a) == old_a
+    assert apply_change(changes["new.py"], "") == "def fresh():\n    pass\n"
+    assert unapply_change(changes["gone.py"], "") == BEFORE["gone.py"]
+    assert apply_change(changes["c.py"], "X = 1\n") == "X = 1\n"  # a pure rename changes no line
+    (hunk,) = changes["a.py"].hunks
+    assert (hunk.old_start, hunk.old_length, hunk.new_start, hunk.new_length) == (1, 6, 1, 10)
+    assert hunk.lines[:3] == ((" ", "def f():\n"), ("-", "    return 1\n"), ("+", "    return 10\n"))
+    assert isinstance(hunk, Hunk) and changes["c.py"].hunks == ()
+
+
+def test_blob_ids_come_from_the_index_line(repo: Path) -> None:
+    changes = {c.path: c for c in parse_diff(git.diff(repo, "HEAD~1", "HEAD"))}
+    assert git.read_blob(repo, changes["a.py"].old_blob).decode() == BEFORE["a.py"]
+    assert git.read_blob(repo, changes["a.py"].new_blob) == (repo / "a.py").read_bytes()
+    assert (changes["new.py"].old_blob, changes["gone.py"].new_blob) == (None, None)
+    assert git.read_blob(repo, "0123456789") is None
+
+
+def test_a_file_without_a_final_newline(make_git_repo, tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path / "r", {"a.py": "x = 1\ny = 2"})
+    (root / "a.py").write_text("x = 1\ny = 3")
+    (change,) = parse_diff(git.diff(root, "HEAD"))
+    assert change.hunks[0].lines[-1] == ("+", "y = 3")
+    assert apply_change(change, "x = 1\ny = 2") == "x = 1\ny = 3"
+    assert unapply_change(change, "x = 1\ny = 3") == "x = 1\ny = 2"
+    with pytest.raises(PatchMismatch):
+        apply_change(change, "x = 1\ny = 2\n")  # the diff says the old file had no final newline
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("def f():\n    return 2\n\n\ndef g():\n    return 2\n",
+         "the diff does not fit a.py: line 2 reads '    return 2' where the diff expects '    return 1'"),
+        ("def f():\n", "the diff does not fit a.py: line 2 reads the end of the file where the diff expects "
+                       "'    return 1'"),
+        ("", "the diff does not fit a.py: line 1 reads the end of the file where the diff expects 'def f():'"),
+    ],
+)
+def test_a_text_the_diff_was_not_made_from(repo: Path, text: str, message: str) -> None:
+    (change,) = [c for c in parse_diff(git.diff(repo, "HEAD~1", "HEAD")) if c.path == "a.py"]
+    with pytest.raises(PatchMismatch) as error:
+        apply_change(change, text)
+    assert str(error.value) == message

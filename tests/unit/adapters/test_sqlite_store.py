@@ -18,7 +18,7 @@ from semlease.adapters.sqlite_store import (
     store_path_from_url,
 )
 from semlease.domain.leases import Claim, Scope
-from semlease.domain.store import NewLease
+from semlease.domain.store import NewAdmission, NewLease
 from semlease.errors import StoreError
 
 T0 = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
@@ -27,7 +27,7 @@ T0 = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
 def new_lease(owner: str = "a", claims: tuple[Claim, ...] = (), region: str = "export f") -> NewLease:
     return NewLease(owner=owner, region=region, mode="implement", mode_inferred=False, intent="work",
                     scope=Scope(nodes=tuple(c.node for c in claims), paths=()), head="abc", ttl_seconds=600,
-                    footprint={"region": region, "footprint": {}}, claims=claims)
+                    footprint={"region": region, "footprint": {}}, claims=claims, repository="git:0123abcd")
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def store(tmp_path: Path):
 def test_a_new_store_is_marked_and_at_the_latest_schema(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "leases.db"
     with SqliteLeaseStore(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.schema_version() == SCHEMA_VERSION == 4
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -58,6 +58,7 @@ def test_lease_round_trip_and_times(store: SqliteLeaseStore) -> None:
         assert tx.claims(lease_id) == [claim]
         assert tx.lease(999) is None
     assert (lease.id, lease.owner, lease.state, lease.token, lease.head) == (1, "a", "active", 1, "abc")
+    assert lease.repository == "git:0123abcd"
     assert lease.acquired_at == T0 and lease.expires_at == T0 + timedelta(minutes=10)
     assert lease.scope == Scope(nodes=("a.py::f",), paths=())
     with store.transaction() as tx:
@@ -115,6 +116,61 @@ def test_history_and_leases_cannot_be_rewritten(tmp_path: Path) -> None:
         db.execute("DELETE FROM leases")
 
 
+def test_holders_are_active_leases_that_may_edit_a_node_or_a_whole_file(store: SqliteLeaseStore) -> None:
+    f = Claim(node="a.py::f", path="a.py", action="write:implement")
+    rely_g = Claim(node="a.py::g", path="a.py", action="rely")
+    whole = Claim(node="b.py", path="b.py", action="write:rename", whole_file=True)
+    test = Claim(node="t.py::test_f", path="t.py", action="edit-test")
+    with store.transaction() as tx:
+        first = tx.add_lease(new_lease("a", (f, rely_g, test)), state="active", requested_at=T0, expires_at=T0)
+        second = tx.add_lease(new_lease("b", (whole,)), state="active", requested_at=T0, expires_at=T0)
+        tx.add_lease(new_lease("c", (f,)), state="released", requested_at=T0, expires_at=T0)
+        found = tx.holders(["a.py::f", "a.py::g", "t.py::test_f", "b.py::h"], ["a.py", "b.py"])
+        assert [(met, lease.id, claim) for met, lease, claim in found] == [
+            ("a.py::f", first, f), ("t.py::test_f", first, test), ("b.py", second, whole)]
+        assert [lease.id for _, lease, _ in tx.holders(["a.py::f"], [], exclude=first)] == []
+        assert tx.holders([], []) == []
+
+
+def test_admissions_round_trip_and_meet_a_lease_on_its_claims(store: SqliteLeaseStore) -> None:
+    f = Claim(node="a.py::f", path="a.py", action="write:implement")
+    caller = Claim(node="b.py::caller", path="b.py", action="rely")
+    whole = Claim(node="c.py", path="c.py", action="write:rename", whole_file=True)
+    with store.transaction() as tx:
+        mine = tx.add_lease(new_lease("a", (f, caller, whole)), state="active", requested_at=T0, expires_at=T0)
+        other = tx.add_lease(new_lease("b"), state="active", requested_at=T0, expires_at=T0)
+        tx.update_lease(mine, token=tx.next_token())
+        tx.update_lease(other, token=tx.next_token())
+        applied = tx.add_admission(NewAdmission(
+            lease_id=other, token=2, decision="apply", reasons=["evidence complete"], evidence={"tests": {"ok": True}},
+            patch={"symbols": []}, touched=[("b.py::caller", "b.py"), ("c.py::k", "c.py"), ("d.py::x", "d.py")]))
+        rejected = tx.add_admission(NewAdmission(
+            lease_id=other, token=2, decision="reject", reasons=["missing: tests"], evidence={}, patch={},
+            touched=[("a.py::f", "a.py")], stale_by=[applied.id]))
+        assert (applied.id, applied.lease_id, applied.token, applied.at, applied.decision) == (1, other, 2, T0, "apply")
+        assert applied.touched == ("b.py::caller", "c.py::k", "d.py::x")
+        assert applied.reasons == ("evidence complete",) and applied.evidence == {"tests": {"ok": True}}
+        assert rejected.stale_by == (1,) and rejected.label == "A2"
+        # only applied patches count, on a node of the lease's claims or in a file it claims whole
+        assert tx.applied_meeting(mine) == [(applied, ("b.py::caller", "c.py::k"))]
+        assert [a.id for a in tx.admissions(other)] == [1, 2]
+        assert tx.admissions(mine) == []
+        assert tx.token_holder(2) == other and tx.token_holder(3) is None
+
+
+def test_admissions_cannot_be_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "leases.db"
+    with SqliteLeaseStore(path, clock=lambda: T0) as store, store.transaction() as tx:
+        lease_id = tx.add_lease(new_lease(), state="active", requested_at=T0, expires_at=T0)
+        tx.add_admission(NewAdmission(lease_id=lease_id, token=1, decision="apply", reasons=[], evidence={},
+                                      patch={}, touched=[("a.py::f", "a.py")]))
+    db = sqlite3.connect(path)
+    for statement in ("UPDATE admissions SET decision = 'reject'", "DELETE FROM admissions",
+                      "UPDATE admission_nodes SET node = 'x'", "DELETE FROM admission_nodes"):
+        with pytest.raises(sqlite3.IntegrityError, match="admissions are append-only"):
+            db.execute(statement)
+
+
 # ------------------------------------------------------------------------------------------- migrations
 V1_FOOTPRINT = {"region": "export f", "kind": "export", "head": "abc", "footprint": {
     "definition": [{"id": "a.py::f", "kind": "function", "path": "a.py", "start_line": 1, "end_line": 3}],
@@ -151,7 +207,7 @@ def test_migrating_from_schema_1_keeps_every_lease_and_event(tmp_path: Path) -> 
     path = tmp_path / "leases.db"
     _make_v1_store(path)
     with SqliteLeaseStore(path) as store:
-        assert store.schema_version() == 3
+        assert store.schema_version() == 4
         with store.transaction() as tx:
             leases = tx.leases()
             history = tx.history()
@@ -187,6 +243,24 @@ def test_migrating_from_schema_2(tmp_path: Path) -> None:
     assert (tmp_path / "leases.db.v2.bak").is_file()
 
 
+def test_migrating_from_schema_3_adds_admissions_and_keeps_everything(tmp_path: Path) -> None:
+    path = tmp_path / "leases.db"
+    _make_v1_store(path)
+    SqliteLeaseStore(path, migrate_to=3).close()
+    with SqliteLeaseStore(path, clock=lambda: T0) as store:
+        assert store.schema_version() == 4
+        with store.transaction() as tx:
+            leases = tx.leases()
+            assert [(lease.token, lease.state, lease.repository) for lease in leases] == [
+                (6, "active", None), (7, "released", None)]
+            assert len(tx.history()) == 3 and tx.admissions() == []
+            assert tx.next_token() == 8
+            admission = tx.add_admission(NewAdmission(lease_id=1, token=6, decision="apply", reasons=[],
+                                                      evidence={}, patch={}, touched=[("a.py::f", "a.py")]))
+            assert tx.applied_meeting(1) == [(admission, ("a.py::f",))]
+    assert (tmp_path / "leases.db.v3.bak").is_file()
+
+
 def test_a_failing_migration_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from semlease.adapters import sqlite_store
 
@@ -215,7 +289,7 @@ def test_a_newer_store_is_refused_untouched(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as error:
         SqliteLeaseStore(path)
     assert str(error.value) == (f"lease store {path} has schema version 9, newer than this semlease "
-                                "understands (3): upgrade semlease")
+                                "understands (4): upgrade semlease")
 
 
 def test_a_foreign_database_is_refused(tmp_path: Path) -> None:

@@ -24,7 +24,11 @@ class DiffError(SemleaseError):
 
 
 class PatchMismatch(DiffError):
-    """A file's text is not the one the diff was made from (or to)."""
+    """A file's text is not the one the diff was made from (or to); ``detail`` says where, without the path."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"the diff does not fit {path}: {detail}")
+        self.detail = detail
 
 
 # Operations of a hunk line: kept, removed, added.
@@ -193,8 +197,8 @@ def _apply(hunks: tuple[Hunk, ...], text: str, path: str, *, forward: bool) -> s
         length = hunk.old_length if forward else hunk.new_length
         first = start - 1 if length else start  # a hunk of length 0 starts after its line
         if first < at or first > len(source):
-            raise PatchMismatch(f"the diff does not fit {path}: a hunk starts at line {start}, which the file "
-                                f"{'does not have' if first > len(source) else 'has already passed'}")
+            raise PatchMismatch(path, f"a hunk starts at line {start}, which the file "
+                                      f"{'does not have' if first > len(source) else 'has already passed'}")
         out.extend(source[at:first])
         at = first
         for op, line in hunk.lines:
@@ -203,8 +207,7 @@ def _apply(hunks: tuple[Hunk, ...], text: str, path: str, *, forward: bool) -> s
                 continue
             found = source[at] if at < len(source) else None
             if found != line:
-                raise PatchMismatch(f"the diff does not fit {path}: line {at + 1} reads "
-                                    f"{_show(found)} where the diff expects {_show(line)}")
+                raise PatchMismatch(path, f"line {at + 1} reads {_show(found)} where the diff expects {_show(line)}")
             if op != drop:
                 out.append(found)
             at += 1

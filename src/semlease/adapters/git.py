@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from semlease.errors import RepositoryError
@@ -29,6 +33,7 @@ __all__ = [
     "remove_worktree",
     "repository_identity",
     "resolve_commit",
+    "temporary_worktree",
     "untracked_files",
     "find_worktree_root",
     "git_common_dir",
@@ -328,6 +333,22 @@ def add_worktree(root: Path | str, folder: Path, commit: str) -> None:
     """A detached worktree of ``commit`` at ``folder`` (which must not exist)."""
     _require_repo(Path(root), ["worktree", "add", "--detach", "--quiet", os.fspath(folder), commit],
                   "worktree add")
+
+
+@contextmanager
+def temporary_worktree(root: Path | str, commit: str, patch: bytes | None = None) -> Iterator[Path]:
+    """A detached worktree of ``commit`` in a temporary folder (with ``patch`` applied to its files), removed
+    afterwards whatever happens."""
+    parent = Path(tempfile.mkdtemp(prefix="semlease-tree-"))
+    folder = parent / "tree"
+    try:
+        add_worktree(root, folder, commit)
+        if patch is not None:
+            apply_patch(folder, patch)
+        yield folder
+    finally:
+        remove_worktree(root, folder)
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def remove_worktree(root: Path | str, folder: Path) -> None:

@@ -15,19 +15,25 @@ from typing import Annotated, Optional
 
 import typer
 
-from semlease.adapters import git
+from semlease.adapters import git, patch_source
 from semlease.adapters.config import load_config
+from semlease.adapters.diff import read_diff_file
 from semlease.adapters.discover import resolve_repo
 from semlease.adapters.index_store import IndexStore
+from semlease.adapters.patch_source import PatchInput
 from semlease.adapters.stores import open_store
 from semlease.domain import leases as L
 from semlease.domain.footprint import ROLES, Footprint, Radius
 from semlease.domain.leases import Lease, parse_lease_id
 from semlease.domain.regions import parse_region
 from semlease.errors import SemleaseError
+from semlease.interfaces import reports
+from semlease.services import admit as admit_service
+from semlease.services import check as check_service
 from semlease.services.catalog import LIST_KINDS, list_regions
 from semlease.services.coordinator import AcquireRequest, Coordinator, Decision
 from semlease.services.indexer import IndexReport, build_index
+from semlease.services.patches import patch_footprint
 from semlease.services.resolve import DEFAULT_RADIUS_DEPTH, Resolver
 from semlease.services.scoping import RegionResolver, repository_files
 
@@ -358,6 +364,174 @@ def show(lease_id: Annotated[str, typer.Argument(help="e.g. L17.")],
         print(f"  {L.iso(e.at)}  {e.kind:<10} {e.owner or ''}  {_event_summary(e.detail)}")
 
 
+# ---------------------------------------------------------------------------------------- patches
+DiffOpt = Annotated[Optional[str], typer.Option("--diff", metavar="FILE", help="A unified diff, or - for stdin.")]
+BaseOpt = Annotated[Optional[str], typer.Option("--base", metavar="REV", help="Diff from this commit (to --head, "
+                                                "else to the work tree, untracked files included).")]
+HeadOpt = Annotated[Optional[str], typer.Option("--head", metavar="REV", help="Diff up to this commit.")]
+
+
+def _patch_input(root: Path, diff: str | None, base: str | None, head: str | None,
+                 candidates: tuple[str, ...] = ()) -> PatchInput:
+    if (diff is None) == (base is None):
+        raise SemleaseError("give the patch as --diff FILE (or - for stdin), or as --base REV [--head REV]")
+    if head is not None and base is None:
+        raise SemleaseError("--head needs --base")
+    if diff is not None:
+        return patch_source.from_diff(root, read_diff_file(diff), patch_source.describe(diff), candidates=candidates)
+    return patch_source.from_revisions(root, base, head)
+
+
+def _work_times(root: Path, patch: PatchInput):
+    if patch.head is None or patch.base is None:
+        return None
+    return check_service.work_times_of(git.commit_times(root, patch.base, patch.head))
+
+
+def _write(output: str | None, content: str) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(content if content.endswith("\n") else content + "\n")
+        return
+    try:
+        target = Path(output)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(content if content.endswith("\n") else content + "\n", encoding="utf-8")
+        partial.replace(target)  # a reader never sees half a report
+    except OSError as error:
+        raise SemleaseError(f"cannot write {output}: {error.strerror or error}") from error
+
+
+@app.command()
+def patch(diff: DiffOpt = None, base: BaseOpt = None, head: HeadOpt = None, repo: RepoOpt = None,
+          json_out: JsonOpt = False) -> None:
+    """Print what a patch touches: each file, and each symbol it modifies, adds, deletes, renames or moves."""
+    root = resolve_repo(repo)
+    footprint = patch_footprint(_patch_input(root, diff, base, head))
+    if json_out:
+        _print_json(footprint.model_dump(mode="json"))
+    else:
+        print(reports.patch_text(footprint))
+
+
+@app.command()
+def check(lease_id: Annotated[Optional[str], typer.Option("--lease", metavar="LEASE_ID",
+                                                          help="The lease the patch was made under.")] = None,
+          region: Annotated[Optional[str], typer.Option("--region", help="Check against a region instead of a "
+                                                        "lease (no coordinator needed).")] = None,
+          mode: Annotated[Optional[str], typer.Option("--mode", help="The mode to check --region as.")] = None,
+          diff: DiffOpt = None, base: BaseOpt = None, head: HeadOpt = None,
+          format_: Annotated[str, typer.Option("--format", help="text, json, github or sarif.")] = "text",
+          output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE",
+                                                        help="Write the report there (default: stdout).")] = None,
+          repo: RepoOpt = None, store: StoreOpt = None) -> None:
+    """Check that a patch stays inside its lease (exit 0) or list what does not (exit 1)."""
+    if format_ not in reports.FORMATS:
+        raise SemleaseError(f"unknown format {format_!r}: expected one of {', '.join(reports.FORMATS)}")
+    if (lease_id is None) == (region is None):
+        raise SemleaseError("give --lease LEASE_ID, or --region REGION with --mode MODE")
+    if lease_id is not None and mode is not None:
+        raise SemleaseError("--mode goes with --region; a lease has its own mode")
+    root = resolve_repo(repo)
+    if lease_id is not None:
+        number = parse_lease_id(lease_id)
+        with _coordinator(repo, store) as coordinator:
+            lease, _, _ = coordinator.show(number)
+            given = _patch_input(root, diff, base, head, candidates=(lease.head,) if lease.head else ())
+            footprint = patch_footprint(given)
+            report = check_service.check_against_lease(coordinator.store, number, footprint,
+                                                       work_times=_work_times(root, given))
+    else:
+        if mode is None:
+            raise SemleaseError("--region needs --mode (observe, test, extend, implement, contract or rename)")
+        parsed = parse_region(region)
+        chosen = L.choose_mode(mode, "")
+        given = _patch_input(root, diff, base, head)
+        footprint = patch_footprint(given)
+        with _resolver(repo, quiet=True) as (resolver, _):
+            files = repository_files(root, resolver.resolver.graph)
+            plan = resolver.plan(parsed, chosen.mode, (), files)
+        target = check_service.CheckTarget(region=parsed.text, mode=chosen.mode, scope=plan.scope)
+        report = check_service.check_patch(footprint, target, now=L.utc_now())
+    if format_ == "json":
+        content = json.dumps(report.model_dump(mode="json"), indent=2)
+    elif format_ == "github":
+        content = reports.github(report)
+    elif format_ == "sarif":
+        from semlease import __version__
+
+        content = json.dumps(reports.sarif(report, __version__), indent=2)
+    else:
+        content = reports.text(report)
+    _write(output, content)
+    if output is not None and output != "-" and format_ != "text":
+        print(reports.summary(report), file=sys.stderr)
+    raise typer.Exit(0 if report.passed else 1)
+
+
+EXIT_REBASE = 3
+
+
+@app.command()
+def admit(lease_id: Annotated[str, typer.Option("--lease", metavar="LEASE_ID", help="The lease the work was "
+                                                "done under.")],
+          token: Annotated[int, typer.Option("--token", help="The fencing token the lease was granted.")],
+          diff: DiffOpt = None, base: BaseOpt = None, head: HeadOpt = None,
+          evidence: Annotated[Optional[list[str]], typer.Option(
+              "--evidence", metavar="KEY=VALUE", help="Evidence you supply (repeatable), e.g. review=alice.")] = None,
+          run_tests: Annotated[bool, typer.Option("--run-tests", help="Run exactly the tests of the patch's "
+                                                  "footprint and record the result.")] = False,
+          repo: RepoOpt = None, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """Decide apply (exit 0), reject (exit 1) or rebase (exit 3) for a patch, and record the decision."""
+    number = parse_lease_id(lease_id)
+    supplied = admit_service.parse_evidence(evidence or [])
+    if run_tests and admit_service.TESTS in supplied:
+        raise SemleaseError("--evidence tests=... and --run-tests both give the tests' result: choose one")
+    root = resolve_repo(repo)
+    config = load_config(root)
+    with _coordinator(repo, store) as coordinator:
+        admitter = admit_service.Admitter(coordinator.store, config.admission)
+        lease = admitter.lease_for(number, token, git.repository_identity(root))
+        given = _patch_input(root, diff, base, head, candidates=(lease.head,) if lease.head else ())
+        footprint = patch_footprint(given)
+        report = check_service.check_against_lease(coordinator.store, number, footprint,
+                                                   work_times=_work_times(root, given))
+        items = admit_service.computed_evidence(report)
+        items.update({k: admit_service.supplied_evidence(k, v) for k, v in supplied.items()})
+        if run_tests:
+            items[admit_service.TESTS] = admit_service.run_patch_tests(root, given, footprint,
+                                                                       config.admission).evidence()
+        result = admitter.decide(number, token, report, items)
+    if json_out:
+        _print_json(result.to_json())
+    else:
+        _print_admission(result)
+    raise typer.Exit({admit_service.APPLY: 0, admit_service.REBASE: EXIT_REBASE}.get(result.decision, 1))
+
+
+@app.command()
+def admissions(lease_id: Annotated[Optional[str], typer.Option("--lease", metavar="LEASE_ID",
+                                                               help="Only this lease's admissions.")] = None,
+               repo: RepoOpt = None, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """The admission decisions recorded, oldest first."""
+    number = parse_lease_id(lease_id) if lease_id is not None else None
+    with _coordinator(repo, store) as coordinator, coordinator.store.transaction(write=False) as tx:
+        if number is not None and tx.lease(number) is None:
+            raise SemleaseError(f"no lease {L.lease_label(number)} in this store")
+        found = tx.admissions(number)
+    if json_out:
+        _print_json({"admissions": [a.to_json(with_patch=False) for a in found]})
+        return
+    if not found:
+        print("no admissions")
+        return
+    print(f"{'ID':<6} {'LEASE':<6} {'TOKEN':>5}  {'DECIDED':<24} {'DECISION':<8} TOUCHED")
+    for a in found:
+        print(f"{a.label:<6} {L.lease_label(a.lease_id):<6} {a.token:>5}  {L.iso(a.at):<24} {a.decision:<8} "
+              f"{len(a.touched)} nodes")
+        for reason in a.reasons:
+            print(f"         {reason}")
+
+
 # ---------------------------------------------------------------------------------------- rendering
 def _print_decision(decision: Decision, choice: L.ModeChoice) -> None:
     lease = decision.lease
@@ -377,6 +551,22 @@ def _print_decision(decision: Decision, choice: L.ModeChoice) -> None:
         print(f"  superseded {L.lease_label(old)} (the same owner's earlier lease on this region)")
     if not decision.overlaps and decision.granted:
         print("  no overlap with any active lease")
+
+
+def _print_admission(result) -> None:
+    lease = result.lease
+    print(f"{result.decision} {result.admission.label}: {lease.label} ({lease.owner!r}, {lease.mode} "
+          f"{lease.region!r}) token {result.admission.token}, {result.check.patch.source}")
+    for reason in result.reasons:
+        print(f"  {reason}")
+    print("evidence:")
+    for key, item in result.evidence.items():
+        need = "required" if key in result.required else "given"
+        print(f"  {key:<10} {'ok  ' if item.ok else 'FAIL'} {item.value}  ({item.source}, {need})")
+    for key in result.missing:
+        print(f"  {key:<10} MISSING")
+    for finding in result.check.findings:
+        print(f"  {finding.rule_id} {finding}")
 
 
 def _print_lease(lease: Lease) -> None:

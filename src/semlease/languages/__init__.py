@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from semlease.domain.facts import FileFacts
 from semlease.domain.graph import SymbolGraph
+from semlease.domain.shapes import FileShapes
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,23 @@ class LanguageSupport:
     extensions: frozenset[str]
     extractor: str  # "module:function" taking (path, bytes) and returning FileFacts
     linker: str  # "module:function" taking (facts by path, graph) and adding nodes and edges
+    shapes: str  # "module:function" taking bytes and returning FileShapes (precise, for the files of a patch)
+    test_code: str  # "module:function" taking a path and saying whether it holds test code
+    test_id: str  # "module:function" turning a test's graph id into the id its test runner takes
     # Files that change what the extractor produces; their content is part of the cache key.
     query_files: tuple[str, ...] = ()
 
     def extract(self, path: str, source: bytes) -> FileFacts:
         return _load(self.extractor)(path, source)
+
+    def file_shapes(self, source: bytes) -> FileShapes:
+        return _load(self.shapes)(source)
+
+    def is_test_code(self, path: str) -> bool:
+        return _load(self.test_code)(path)
+
+    def runner_test_id(self, node_id: str) -> str:
+        return _load(self.test_id)(node_id)
 
     def link(self, facts: Mapping[str, FileFacts], graph: SymbolGraph) -> None:
         _load(self.linker)(facts, graph)
@@ -35,6 +48,9 @@ PYTHON = LanguageSupport(
     extensions=frozenset({".py"}),
     extractor="semlease.languages.python.extract:extract_python",
     linker="semlease.languages.python.link:link_python",
+    shapes="semlease.languages.python.shapes:python_shapes",
+    test_code="semlease.languages.python.link:is_test_support_path",
+    test_id="semlease.languages.python.link:pytest_node_id",
     query_files=("tags.scm", "locals.scm"),
 )
 

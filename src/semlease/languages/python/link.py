@@ -50,6 +50,12 @@ def is_test_support_path(path: str) -> bool:
             or any(p in _TEST_DIRS for p in parts[:-1]))
 
 
+def pytest_node_id(node_id: str) -> str:
+    """``tests/test_a.py::TestA.test_b`` -> ``tests/test_a.py::TestA::test_b``, as pytest selects it."""
+    path, _, qualname = node_id.partition("::")
+    return f"{path}::{qualname.replace('.', '::')}" if qualname else path
+
+
 @dataclass
 class _FileScope:
     """Per-file lookup tables built once before linking."""

@@ -1,0 +1,239 @@
+"""The footprint of a patch: which definitions of which files it modifies, adds, deletes, renames or moves.
+
+Each version of a changed file is read by the same extractor the index uses, so a touched symbol has the
+graph's own id. A changed line belongs to the innermost definition whose span holds it; a comment right
+above a definition belongs to it; a blank line belongs to nothing; anything else is the file's own
+(imports, module-level statements). A definition in only one version is added or deleted, unless the
+other version holds the same code under another name or in another file (renamed, moved: matched on the
+language's fingerprints). For each touched public symbol the language's precise reader (libcst for Python)
+compares its contract before and after.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from semlease.adapters.diff import DELETED, RENAMED
+from semlease.adapters.patch_source import FileVersions, PatchInput
+from semlease.domain import facts as F
+from semlease.domain import patch as P
+from semlease.domain.facts import Definition, FileFacts
+from semlease.domain.graph import symbol_id
+from semlease.domain.patch import FileTouch, PatchFootprint, TouchedSymbol
+from semlease.domain.shapes import FileShapes, contract_deltas
+from semlease.languages import LanguageSupport, language_for
+
+
+@dataclass
+class _Version:
+    """One version of one file, read lazily."""
+
+    path: str
+    data: bytes | None
+    language: LanguageSupport
+    _facts: FileFacts | None = None
+    _shapes: FileShapes | None = None
+    _defs: dict[str, list[Definition]] | None = None
+
+    @property
+    def facts(self) -> FileFacts:
+        if self._facts is None:
+            self._facts = self.language.extract(self.path, self.data or b"")
+        return self._facts
+
+    @property
+    def defs(self) -> dict[str, list[Definition]]:
+        if self._defs is None:
+            self._defs = defaultdict(list)
+            for d in self.facts.definitions:
+                self._defs[d.qualname].append(d)
+        return self._defs
+
+    @property
+    def shapes(self) -> FileShapes:
+        if self._shapes is None:
+            self._shapes = self.language.file_shapes(self.data or b"")
+        return self._shapes
+
+    def owners(self, lines: tuple[int, ...]) -> tuple[dict[str, list[int]], list[int]]:
+        """Each changed line's innermost definition (qualname -> lines), and the lines owned by none."""
+        text = (self.data or b"").decode("utf-8", "replace").splitlines()
+        spans = sorted(((d.span.start_line, d.span.end_line, d.qualname) for d in self.facts.definitions),
+                       key=lambda s: (s[0], -s[1]))
+        starts = {start: qualname for start, _, qualname in spans}  # the innermost starting at a line wins
+        owned: dict[str, list[int]] = defaultdict(list)
+        loose: list[int] = []
+        for line in lines:
+            content = text[line - 1].strip() if 0 < line <= len(text) else ""
+            if not content:
+                continue  # a blank line changes no definition
+            owner = None
+            if content.startswith("#"):  # a comment block directly above a definition is its own
+                below = line
+                while below < len(text) and text[below].strip().startswith("#"):
+                    below += 1
+                owner = starts.get(below + 1)
+            if owner is None:
+                for start, end, qualname in spans:  # the innermost holder is the last one starting before
+                    if start > line:
+                        break
+                    if end >= line:
+                        owner = qualname
+            if owner is not None:
+                owned[owner].append(line)
+            else:
+                loose.append(line)
+        return owned, loose
+
+
+@dataclass
+class _Pending:
+    """A symbol on its way to a TouchedSymbol."""
+
+    change: str
+    qualname: str
+    path: str
+    old: _Version | None = None
+    new: _Version | None = None
+    old_qualname: str | None = None
+    old_path: str | None = None
+    lines: list[int] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+
+
+def patch_footprint(patch: PatchInput, *, languages: Callable[[str], LanguageSupport | None] = language_for
+                    ) -> PatchFootprint:
+    files: list[FileTouch] = []
+    pending: list[_Pending] = []
+    for versions in patch.files:
+        touch, symbols = _file(versions, languages)
+        files.append(touch)
+        pending += symbols
+    _match_renames(pending)
+    symbols = sorted((_touched(p) for p in pending), key=lambda s: (s.path, s.start_line, s.id))
+    return PatchFootprint(source=patch.source, base=patch.base, head=patch.head, files=tuple(files),
+                          symbols=tuple(symbols))
+
+
+def _file(versions: FileVersions, languages: Callable[[str], LanguageSupport | None]
+          ) -> tuple[FileTouch, list[_Pending]]:
+    change = versions.change
+    language = languages(change.new_path or change.old_path or "")
+    if language is None or change.binary:
+        return FileTouch(path=change.path, status=change.status, old_path=change.old_path, binary=change.binary,
+                         module_lines=change.added, old_module_lines=change.removed), []
+    old = _Version(change.old_path, versions.old, language) if versions.old is not None and change.old_path else None
+    new = _Version(change.new_path, versions.new, language) if versions.new is not None and change.new_path else None
+    new_owned, new_loose = new.owners(change.added) if new else ({}, list(change.added))
+    old_owned, old_loose = old.owners(change.removed) if old else ({}, list(change.removed))
+    touched = set(new_owned) | set(old_owned)
+    if change.status == RENAMED and old and new:  # every definition of a renamed file changes its id
+        touched |= set(old.defs) & set(new.defs)
+    if change.status == DELETED and old:
+        touched |= set(old.defs)
+    for qualname in list(touched):  # members of a definition that comes or goes come and go with it
+        if old and new and qualname in old.defs and qualname not in new.defs:
+            touched |= {q for q in old.defs if q.startswith(qualname + ".") and q not in new.defs}
+        if old and new and qualname in new.defs and qualname not in old.defs:
+            touched |= {q for q in new.defs if q.startswith(qualname + ".") and q not in old.defs}
+    symbols = []
+    for qualname in sorted(touched):
+        in_old = old is not None and qualname in old.defs
+        in_new = new is not None and qualname in new.defs
+        if in_old and in_new:
+            kind = P.MOVED if change.status == RENAMED and change.old_path != change.new_path else P.MODIFIED
+        else:
+            kind = P.ADDED if in_new else P.DELETED
+        symbols.append(_Pending(change=kind, qualname=qualname, path=(change.new_path if in_new else change.old_path),
+                                old=old if in_old else None, new=new if in_new else None,
+                                old_qualname=qualname if kind == P.MOVED else None,
+                                old_path=change.old_path if kind == P.MOVED else None,
+                                lines=new_owned.get(qualname, []), removed=old_owned.get(qualname, [])))
+    touch = FileTouch(path=change.path, status=change.status, old_path=change.old_path, language=language.name,
+                      module_lines=tuple(new_loose), old_module_lines=tuple(old_loose))
+    return touch, symbols
+
+
+def _match_renames(pending: list[_Pending]) -> None:
+    """Pair a deleted definition with an added one holding the same code under another name or in another
+    file (a unique match only), then their members by their names under the pair."""
+    def fingerprint(p: _Pending) -> str:
+        version = p.new or p.old
+        shapes = version.shapes.shapes.get(p.qualname, ())
+        return shapes[0].fingerprint if len(shapes) == 1 else ""
+
+    deleted = [p for p in pending if p.change == P.DELETED]
+    added = [p for p in pending if p.change == P.ADDED]
+    if not deleted or not added:
+        return
+    by_print: dict[str, list[_Pending]] = defaultdict(list)
+    for p in added:
+        if fingerprint(p):
+            by_print[fingerprint(p)].append(p)
+    gone_prints: dict[str, int] = defaultdict(int)
+    for p in deleted:
+        gone_prints[fingerprint(p)] += 1
+    pairs: list[tuple[_Pending, _Pending]] = []
+    for gone in deleted:
+        found = fingerprint(gone)
+        if found and gone_prints[found] == 1 and len(by_print.get(found, ())) == 1:
+            pairs.append((gone, by_print[found][0]))
+    matched = {id(p) for pair in pairs for p in pair}
+    for gone, came in list(pairs):  # members of a renamed class follow it, changed or not
+        for member in deleted:
+            if id(member) in matched or member.path != gone.path or not member.qualname.startswith(gone.qualname + "."):
+                continue
+            rest = member.qualname[len(gone.qualname):]
+            twin = next((a for a in added if id(a) not in matched and a.path == came.path
+                         and a.qualname == came.qualname + rest), None)
+            if twin is not None:
+                pairs.append((member, twin))
+                matched |= {id(member), id(twin)}
+    for gone, came in pairs:
+        came.change = P.RENAMED if gone.path == came.path else P.MOVED
+        came.old, came.old_qualname, came.old_path = gone.old, gone.qualname, gone.path
+        came.removed = gone.removed
+        pending.remove(gone)
+
+
+def _touched(p: _Pending) -> TouchedSymbol:
+    version = p.new or p.old
+    assert version is not None
+    definition = version.defs[p.qualname][0]
+    spans = [d.span for d in version.defs[p.qualname]]
+    test_code = version.language.is_test_code(version.path)
+    kind = "test" if definition.is_test else "fixture" if definition.fixture else definition.kind
+    public = not test_code and _public(p.qualname, version)
+    contract: tuple = ()
+    known, note = True, None
+    if p.old is not None and p.new is not None and (public or kind == "fixture"):
+        before, after = p.old.shapes, p.new.shapes
+        if before.error or after.error:
+            known = False
+            note = f"cannot compare the contract: {'old' if before.error else 'new'} version of " \
+                   f"{p.old.path if before.error else p.new.path}: {before.error or after.error}"
+        else:
+            contract = contract_deltas(before.shapes.get(p.old_qualname or p.qualname, ()),
+                                       after.shapes.get(p.qualname, ()))
+    return TouchedSymbol(
+        id=symbol_id(version.path, p.qualname), kind=kind, change=p.change, path=version.path,
+        start_line=min(s.start_line for s in spans), end_line=max(s.end_line for s in spans),
+        old_id=symbol_id(p.old_path, p.old_qualname) if p.old_qualname and p.old_path else None,
+        old_path=p.old_path, lines=tuple(sorted(p.lines)), removed_lines=tuple(sorted(p.removed)), public=public,
+        test_code=test_code, contract=contract, contract_known=known, note=note)
+
+
+def _public(qualname: str, version: _Version) -> bool:
+    """No part of the name is private (``__init__`` and other dunders are public), and no part is a
+    function's local."""
+    parts = qualname.split(".")
+    for i, part in enumerate(parts):
+        if part.startswith("_") and not (part.startswith("__") and part.endswith("__")):
+            return False
+        if i < len(parts) - 1:
+            outer = version.defs.get(".".join(parts[: i + 1]))
+            if outer and outer[0].kind in (F.FUNCTION, F.METHOD):
+                return False
+    return True

@@ -44,6 +44,7 @@ from semlease.errors import SemleaseError
 from semlease.languages import language_for
 from semlease.services import check as C
 from semlease.services.check import CheckReport
+from semlease.services.coordinator import expire_due
 from semlease.services.indexer import build_index
 from semlease.services.selection import Selection, select_tests
 
@@ -167,6 +168,7 @@ class Admitter:
         touched = report.patch.touched()
         mine = {node for node, _ in touched}
         with self.store.transaction() as tx:
+            expire_due(tx, tx.now())
             lease = tx.lease(lease_id)
             if lease is None:
                 raise SemleaseError(f"no lease {lease_label(lease_id)} in this store")

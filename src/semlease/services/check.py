@@ -242,14 +242,14 @@ def _time_findings(lease: Lease, now: datetime, work_times: list[tuple[str, date
                    skew: timedelta) -> list[Finding]:
     if lease.acquired_at is None:
         return [Finding(rule=NOT_ACTIVE, message=f"{lease.label} was never granted (it is {lease.state})")]
-    end = lease.ended_at
+    end, state = lease.ended_at, lease.state
     if end is None and lease.expires_at is not None and lease.expires_at <= now:
-        end = lease.expires_at  # past its expiry, though no decision has recorded it yet
+        end, state = lease.expires_at, L.EXPIRED  # past its expiry, though no decision has recorded it yet
     if work_times is None:
-        if lease.state == L.ACTIVE and (lease.expires_at is None or lease.expires_at > now):
+        if state == L.ACTIVE:
             return []
         since = f" since {L.iso(end)}" if end else ""
-        return [Finding(rule=NOT_ACTIVE, message=f"{lease.label} is {lease.state}{since}: work in a work tree or a "
+        return [Finding(rule=NOT_ACTIVE, message=f"{lease.label} is {state}{since}: work in a work tree or a "
                         "diff file is checked at the time of the check; check the commits instead "
                         "(--base REV --head REV), whose times show when the work was done")]
     out = []
@@ -259,7 +259,7 @@ def _time_findings(lease: Lease, now: datetime, work_times: list[tuple[str, date
                                f"{lease.label} was granted ({L.iso(lease.acquired_at)})"))
         elif end is not None and at > end + skew:
             out.append(Finding(rule=NOT_ACTIVE, message=f"commit {commit[:12]} ({L.iso(at)}) was made after "
-                               f"{lease.label} ended ({lease.state} at {L.iso(end)})"))
+                               f"{lease.label} ended ({state} at {L.iso(end)})"))
     return out
 
 

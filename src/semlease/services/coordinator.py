@@ -305,17 +305,7 @@ class Coordinator:
         return _overlap(other, worst, nodes, reason)
 
     def _expire_due(self, tx: StoreTransaction, now: datetime) -> list[int]:
-        ended = []
-        for lease in tx.due(now):
-            if lease.state == L.ACTIVE:
-                tx.update_lease(lease.id, state=L.EXPIRED, ended_at=lease.expires_at)
-                tx.record(lease.id, "expired", lease.owner, {"expires_at": L.iso(lease.expires_at),
-                                                             "token": lease.token})
-            else:  # a waiter that stopped polling
-                tx.update_lease(lease.id, state=L.CANCELLED, ended_at=now, clear_expiry=True)
-                tx.record(lease.id, "cancelled", lease.owner, {"reason": "the waiting process stopped polling"})
-            ended.append(lease.id)
-        return ended
+        return expire_due(tx, now)
 
     @staticmethod
     def _get(tx: StoreTransaction, lease_id: int, *, footprint: bool = True) -> Lease:
@@ -324,6 +314,21 @@ class Coordinator:
         if lease is None:
             raise SemleaseError(f"no lease {lease_label(lease_id)} in this store")
         return lease
+
+
+def expire_due(tx: StoreTransaction, now: datetime) -> list[int]:
+    """End what is past its expiry by the store's clock: active leases expire, silent waiters are cancelled."""
+    ended = []
+    for lease in tx.due(now):
+        if lease.state == L.ACTIVE:
+            tx.update_lease(lease.id, state=L.EXPIRED, ended_at=lease.expires_at)
+            tx.record(lease.id, "expired", lease.owner, {"expires_at": L.iso(lease.expires_at),
+                                                         "token": lease.token})
+        else:  # a waiter that stopped polling
+            tx.update_lease(lease.id, state=L.CANCELLED, ended_at=now, clear_expiry=True)
+            tx.record(lease.id, "cancelled", lease.owner, {"reason": "the waiting process stopped polling"})
+        ended.append(lease.id)
+    return ended
 
 
 def _path_claim(path: str, action: str) -> Claim:

@@ -1,17 +1,18 @@
-"""The tests of a patch: exactly those that exercise what it touched.
+"""The tests of a patch: exactly those that exercise what it touched, or anything that depends on it.
 
-For every symbol the patch leaves in place (modified, added, renamed, moved): the tests of its footprint
-(direct, through fixtures, through test helpers) in the graph of the patched tree, and the symbol itself
-when it is a test. For a file changed outside its definitions (an import): the tests of the whole file. For
-a symbol the patch deletes, renames or moves: the tests that exercised it before, from the graph of the
-old tree, as long as they still exist after the patch.
+A change to a body can break every caller's behaviour, so the tests of a touched symbol are the tests of
+its whole blast radius (``semlease radius --depth 0``): those that reach it or any transitive dependent
+directly, through fixtures or through test helpers. For every symbol the patch leaves in place (modified,
+added, renamed, moved) they are read from the graph of the patched tree, with the symbol itself when it is a
+test. For a file changed outside its definitions (an import): the tests of the whole file's radius. For a
+symbol the patch deletes, renames or moves: the tests that reached it before, from the graph of the old
+tree, as long as they still exist after the patch.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from semlease.domain import footprint as R
 from semlease.domain import graph as G
 from semlease.domain import patch as P
 from semlease.domain.graph import GraphReader
@@ -67,9 +68,7 @@ def select_tests(after: GraphReader, patch: PatchFootprint, before: GraphReader 
 
 def _tests(resolver: Resolver, region: str) -> list[str]:
     try:
-        footprint = resolver.footprint(parse_region(region))
+        radius = resolver.radius(parse_region(region), depth=None)
     except SemleaseError:
         return []
-    tests = [e.id for e in footprint.role(R.TESTS)]
-    tests += [e.id for e in footprint.role(R.DEFINITION) if e.kind == G.TEST]
-    return tests
+    return list(radius.tests)

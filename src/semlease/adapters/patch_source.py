@@ -81,7 +81,7 @@ def from_diff(root: Path, data: bytes, source: str, *, candidates: Sequence[str]
     """``candidates`` are commits to try, first, as the version the diff was made from."""
     changes = parse_diff(data, source=source)
     in_git = git.find_worktree_root(root) is not None
-    revisions = list(dict.fromkeys([*candidates, "HEAD"])) if in_git else []
+    revisions = _distinct_commits(root, [*candidates, "HEAD"]) if in_git else []
     files: list[FileVersions] = []
     bases: set[str | None] = set()
     in_work_tree = True
@@ -147,6 +147,23 @@ def _versions(root: Path, change: FileChange, revisions: list[str], source: str
     detail = first_mismatch.detail if first_mismatch else "it does not fit"
     raise DiffError(f"{source} was not made from any version of {path} here (tried "
                     f"{', '.join(w for w, _ in tried)}): {detail}")
+
+
+def _distinct_commits(root: Path, revisions: list[str]) -> list[str]:
+    """The revisions that name a commit, each commit once: HEAD by that name, others by a short hash."""
+    head = git.head_commit(root)
+    found: dict[str, str] = {}
+    for rev in revisions:
+        try:
+            commit = head if rev == "HEAD" else git.resolve_commit(root, rev)
+        except RepositoryError:
+            continue
+        if commit is None:
+            continue
+        label = "HEAD" if commit == head else commit[:12]
+        if commit not in found or label == "HEAD":
+            found[commit] = label
+    return sorted(found.values(), key=lambda label: label != "HEAD")
 
 
 def _untracked_as_added(root: Path) -> bytes:

@@ -423,8 +423,13 @@ def check(lease_id: Annotated[Optional[str], typer.Option("--lease", metavar="LE
           format_: Annotated[str, typer.Option("--format", help="text, json, github or sarif.")] = "text",
           output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE",
                                                         help="Write the report there (default: stdout).")] = None,
-          repo: RepoOpt = None, store: StoreOpt = None) -> None:
+          repo: RepoOpt = None, store: StoreOpt = None,
+          json_out: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False) -> None:
     """Check that a patch stays inside its lease (exit 0) or list what does not (exit 1)."""
+    if json_out:
+        if format_ not in ("text", "json"):
+            raise SemleaseError(f"--json and --format {format_} ask for two formats: choose one")
+        format_ = "json"
     if format_ not in reports.FORMATS:
         raise SemleaseError(f"unknown format {format_!r}: expected one of {', '.join(reports.FORMATS)}")
     if (lease_id is None) == (region is None):

@@ -17,6 +17,12 @@ SEMLEASE := $(BIN)/semlease
 DEMO_REPO := fixtures/shop
 DEMO_STORE := $(abspath $(VENV))/demo-leases.db
 AT_DEMO := --repo $(DEMO_REPO) --store sqlite:///$(DEMO_STORE)
+DEMO_WORK := $(abspath $(VENV))/demo-shop
+AT_WORK := --repo $(DEMO_WORK)
+DEMO_GIT := git -C $(DEMO_WORK) -c user.name=demo -c user.email=demo@semlease.invalid -c commit.gpgSign=false
+INVOICE := $(DEMO_WORK)/src/billing/invoice.py
+EDIT := $(BIN)/python -c "import pathlib, sys; p = pathlib.Path(sys.argv[1]); t = p.read_text(); \
+	assert sys.argv[2] in t; p.write_text(t.replace(sys.argv[2], sys.argv[3].replace('\\\\n', '\\n'), 1))"
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
@@ -52,6 +58,19 @@ demo: $(STAMP)
 	  $(AT_DEMO) || echo "(exit $$?: refused, as it should be: agent-a is changing create_invoice)"
 	$(SEMLEASE) acquire 'symbol Invoice.is_void' --owner agent-b --intent 'count voided invoices' $(AT_DEMO)
 	$(SEMLEASE) leases $(AT_DEMO)
+	@echo; echo "# patches: agent-a works in a scratch git copy of the shop ($(DEMO_WORK))"
+	@rm -rf $(DEMO_WORK) && cp -r $(DEMO_REPO) $(DEMO_WORK) && rm -rf $(DEMO_WORK)/.pytest_cache
+	@$(DEMO_GIT) init -q && $(DEMO_GIT) add --all && $(DEMO_GIT) commit -q -m "the shop"
+	$(SEMLEASE) acquire 'export create_invoice' --owner agent-a --intent 'validate the order before billing' $(AT_WORK)
+	$(SEMLEASE) acquire 'symbol Invoice.total' --owner agent-b --intent 'round totals once' $(AT_WORK)
+	@$(EDIT) $(INVOICE) '    subtotal = _round(' '    if not order.order_id:\n        raise ValueError("an order needs an id")\n    subtotal = _round('
+	$(SEMLEASE) patch --base HEAD $(AT_WORK)
+	$(SEMLEASE) check --lease L1 --base HEAD $(AT_WORK)
+	$(SEMLEASE) admit --lease L1 --token 1 --base HEAD --run-tests $(AT_WORK)
+	@$(EDIT) $(INVOICE) 'tax: bool = True) -> Invoice:' 'tax: bool = False) -> Invoice:'
+	@$(EDIT) $(INVOICE) 'return _round(self.subtotal + self.tax)' 'return _round(self.tax + self.subtotal)'
+	$(SEMLEASE) check --lease L1 --base HEAD $(AT_WORK) \
+	  || echo "(exit $$?: the patch changed Invoice.total, agent-b's, and create_invoice's signature under an implement lease)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -291,3 +291,5 @@ def test_a_lease_of_another_repository_is_refused(agents: Agents, tmp_path: Path
     line = assert_bad_input(result, "L1 is a lease on another repository (git:")
     assert "this one is git:" in line
     assert agents.admissions() == []
+    checked = run_cli("check", "--lease", "L1", "--base", "HEAD", "--store", agents.store, repo=other, cwd=tmp_path)
+    assert assert_bad_input(checked, "L1 is a lease on another repository (git:") == line

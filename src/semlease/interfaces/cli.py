@@ -444,7 +444,8 @@ def check(lease_id: Annotated[Optional[str], typer.Option("--lease", metavar="LE
             given = _patch_input(root, diff, base, head, candidates=(lease.head,) if lease.head else ())
             footprint = patch_footprint(given)
             report = check_service.check_against_lease(coordinator.store, number, footprint,
-                                                       work_times=_work_times(root, given))
+                                                       work_times=_work_times(root, given),
+                                                       repository=git.repository_identity(root))
     else:
         if mode is None:
             raise SemleaseError("--region needs --mode (observe, test, extend, implement, contract or rename)")

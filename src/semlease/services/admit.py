@@ -157,9 +157,7 @@ class Admitter:
         if holder != lease_id:
             raise SemleaseError(f"token {token} was issued to {lease_label(holder)}, not {lease.label} "
                                 f"(whose token is {lease.token})")
-        if repository and lease.repository and lease.repository != repository:
-            raise SemleaseError(f"{lease.label} is a lease on another repository ({lease.repository}); "
-                                f"this one is {repository}")
+        C.check_repository(lease, repository)
         return lease
 
     def decide(self, lease_id: int, token: int, report: CheckReport, evidence: Mapping[str, Evidence]

@@ -319,14 +319,22 @@ class _ScopeView:
 
 # ---------------------------------------------------------------------------------------------- use cases
 def check_against_lease(store: LeaseStore, lease_id: int, patch: PatchFootprint, *,
-                        work_times: list[tuple[str, datetime]] | None) -> CheckReport:
-    """The check of a patch against a stored lease, by the store's clock, naming who holds what is outside."""
+                        work_times: list[tuple[str, datetime]] | None, repository: str | None = None) -> CheckReport:
+    """The check of a patch against a stored lease, by the store's clock, naming who holds what is outside.
+    A lease on another repository than ``repository`` is refused (bad input, not a failed check)."""
     with store.transaction(write=False) as tx:
         lease = tx.lease(lease_id)
         if lease is None:
             raise SemleaseError(f"no lease {L.lease_label(lease_id)} in this store")
+        check_repository(lease, repository)
         return check_patch(patch, CheckTarget.of_lease(lease), now=tx.now(), work_times=work_times,
                            holders=lambda nodes, paths: tx.holders(nodes, paths, exclude=lease_id))
+
+
+def check_repository(lease: Lease, repository: str | None) -> None:
+    if repository and lease.repository and lease.repository != repository:
+        raise SemleaseError(f"{lease.label} is a lease on another repository ({lease.repository}); "
+                            f"this one is {repository}")
 
 
 def work_times_of(commits: list[tuple[str, int]]) -> list[tuple[str, datetime]]:

@@ -46,7 +46,7 @@ def text(report: CheckReport) -> str:
     for finding in report.findings:
         lines.append(f"  {finding.rule_id} {finding}")
     if report.inside:
-        lines.append("inside the lease:")
+        lines.append("inside the lease:" if report.lease else "inside the region:")
         changes = {s.id: s for s in report.patch.symbols}
         for item in report.inside:
             symbol = changes.get(item.node)

@@ -167,10 +167,13 @@ def check_patch(patch: PatchFootprint, target: CheckTarget, *, now: datetime,
             continue
         why = scope.covers_file(touch)
         if why is None:
-            what = "changes outside its definitions" if touch.language and not touch.binary else "changes"
+            lines = touch.module_lines or touch.old_module_lines
+            what = touch.status
+            if touch.language and not touch.binary and lines and touch.status == "modified":
+                what = f"lines {', '.join(map(str, lines[:5]))}{' ...' if len(lines) > 5 else ''} outside its " \
+                       "definitions"
             finding = Finding(rule=OUTSIDE, path=touch.path, line=touch.line if touch.language else None,
-                              symbol=touch.path, message=f"{touch.path} ({touch.status}: {what}) is outside "
-                              f"{_subject(target)}")
+                              symbol=touch.path, message=f"{touch.path} ({what}) is outside {_subject(target)}")
             outside.append((touch.path, touch.path, finding))
             continue
         inside.append(Inside(node=touch.path, change=touch.status, why=why))

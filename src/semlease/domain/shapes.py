@@ -23,9 +23,9 @@ class SymbolShape:
     change of formatting or comments changes nothing). Aspects, by kind:
 
     * function: ``def`` (``def`` or ``async def``), ``decorators`` (``@a, @b(1)``, absent when none),
-      one ``parameter NAME`` per parameter (``positional 1: order: Order``; the kinds are
-      ``positional-only``, ``positional``, ``*args``, ``keyword-only``, ``**kwargs``), ``returns``
-      (absent when there is no return annotation);
+      ``type parameters`` (``[T: int]``, PEP 695, absent when none), one ``parameter NAME`` per
+      parameter (``positional 1: order: Order``; the kinds are ``positional-only``, ``positional``,
+      ``*args``, ``keyword-only``, ``**kwargs``), ``returns`` (absent when there is no return annotation);
     * class: ``decorators``, ``bases`` (``(BaseModel, metaclass=Meta)``), ``type parameters``;
     * constant or field: ``annotation`` and ``value`` (each absent when the statement has none).
 

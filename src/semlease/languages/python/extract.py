@@ -465,8 +465,11 @@ class _Extraction:
         for captures in decorated:
             d = by_start.get(captures["definition.decorated"][0].start_byte)
             if d is not None:
-                d.start = captures["definition.decorated_definition"][0].start_byte
-                d.decorators = captures["definition.decorator"]
+                outer = captures["definition.decorated_definition"][0]
+                d.start = outer.start_byte
+                # Read from the node, not the quantified capture: a comment between two decorators splits
+                # `(decorator)+` into runs, and a match would hold only one of them.
+                d.decorators = [c for c in outer.children if c.type == "decorator"]
         defs.sort(key=_start_of)  # two definitions never start at the same byte
 
         stack: list[_Def] = []

@@ -1190,3 +1190,9 @@ def test_standard_library_sample_never_fails() -> None:
     for path in sample:
         facts = extract_python(os.fspath(path), path.read_bytes())
         assert not any(note.startswith("extraction failed") for note in facts.notes), path
+
+
+def test_a_comment_between_decorators_keeps_every_decorator() -> None:
+    facts = extract_python("a.py", b"@first\n# why the second one\n@second(1)\ndef f():\n    pass\n")
+    (f,) = facts.definitions
+    assert (f.qualname, f.span, f.contract, f.decorators) == ("f", Span(1, 5), Span(1, 4), ("first", "second(1)"))

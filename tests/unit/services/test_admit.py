@@ -193,20 +193,28 @@ def test_commits_are_checked_against_the_lease_s_active_time(world: World) -> No
 
 # ------------------------------------------------------------------------------------------- admission
 def test_the_token_7_8_story(world: World) -> None:
-    """A reads head under token 1, its lease expires, B leases the same export under token 2 and its patch
-    is applied; A comes back with token 1 and a patch of the same function: rejected as stale."""
+    """A reads head under token 7, its lease expires, B leases the same export under token 8 and its patch
+    is applied; A comes back with token 7 and a patch of the same function: rejected as stale."""
+    for n in range(6):  # tokens 1..6 go to leases elsewhere
+        world.coordinator.release(world.lease(f"other-{n}", "export apply_discount", "implement").id, f"other-{n}")
     a = world.lease("a", "export create_invoice", "implement", ttl=timedelta(minutes=10))
     world.clock.now = T0 + timedelta(minutes=15)
     b = world.lease("b", "export create_invoice", "implement")
-    assert (a.token, b.token) == (1, 2)
+    assert (a.token, b.token) == (7, 8)
     applied = world.admit(b, world.patch(BODY), tests="pass")
     assert (applied.decision, applied.admission.label) == (A.APPLY, "A1")
     late = world.admit(a, world.patch({INVOICE: ("    return Invoice(", "    invoice = None\n    return Invoice(")}),
                        tests="pass")
     assert late.decision == A.REJECT
     assert late.admission.stale_by == (1,)
-    assert late.reasons[0] == ("stale: A1 under L2 ('b'), token 2, changed src/billing/invoice.py::create_invoice, "
-                               "which this patch changes too, under a larger token than 1")
+    assert late.reasons[0] == ("stale: A1 under L8 ('b'), token 8, changed src/billing/invoice.py::create_invoice, "
+                               "which this patch changes too, under a larger token than 7")
+    # B holds the export now, with a larger token: that too is said
+    assert late.reasons[1] == ("L7 is expired since 2026-12-03T18:10:00.000Z: L8 ('b', token 8) holds "
+                               "src/billing/invoice.py::create_invoice now")
+    with world.store.transaction(write=False) as tx:
+        assert [(x.label, x.token, x.decision) for x in tx.admissions()] == [("A1", 8, "apply"), ("A2", 7, "reject")]
+        assert [e.kind for e in tx.history(a.id)][-2:] == ["expired", "admission"]
 
 
 def test_a_neighbour_changed_since_the_grant_means_rebase(world: World) -> None:

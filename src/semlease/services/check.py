@@ -190,8 +190,13 @@ def check_patch(patch: PatchFootprint, target: CheckTarget, *, now: datetime,
                     seen.add(lease.id)
                     found.append(Holder(lease_id=lease.label, owner=lease.owner, mode=lease.mode,
                                         region=lease.region))
-        message = finding.message + (f"; held by {', '.join(str(h) for h in found)}" if found else "; nobody "
-                                     "holds a lease on it")
+        if found:
+            message = finding.message + f"; held by {', '.join(str(h) for h in found)}"
+        elif holders is None:
+            message = finding.message
+        else:
+            message = finding.message + "; nobody holds a lease on it" + (
+                f" (a lease covers it with --scope {path})" if node == path else "")
         findings.append(finding.model_copy(update={"holders": tuple(found), "message": message}))
     if target.lease is not None:
         findings += _time_findings(target.lease, now, work_times, clock_skew)

@@ -139,6 +139,20 @@ def test_outside_the_lease_names_the_holder(world: World) -> None:
                                "create_invoice'); held by L2 'b' implement 'symbol Invoice.total'")
 
 
+def test_a_new_file_is_outside_unless_the_lease_names_it(world: World) -> None:
+    lease = world.lease("a", "export create_invoice", "implement")
+    (world.root / "NOTES.md").write_text("why invoices are validated\n")
+    fp = patch_footprint(patch_source.from_revisions(world.root, "HEAD"))
+    (finding,) = world.check(lease, fp).findings
+    assert (finding.rule, finding.path, finding.line, finding.holders) == (C.OUTSIDE, "NOTES.md", None, ())
+    assert finding.message == ("NOTES.md (added) is outside L1 ('a', implement 'export create_invoice'); nobody "
+                               "holds a lease on it (a lease covers it with --scope NOTES.md)")
+    target = C.CheckTarget(region="export create_invoice", mode="implement",
+                           scope=lease.scope.model_copy(update={"paths": ("*.md",)}))
+    report = C.check_patch(fp, target, now=T0)
+    assert report.passed and [(i.node, i.why) for i in report.inside] == [("NOTES.md", "--scope *.md")]
+
+
 def test_a_test_lease_may_change_tests_but_not_the_code(world: World) -> None:
     lease = world.lease("a", "export create_invoice", "test")
     test_edit = {"tests/test_invoice.py": ('    assert invoice.tax == Decimal("5.00")',

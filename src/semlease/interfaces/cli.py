@@ -11,31 +11,28 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from semlease.adapters import git, patch_source
+from semlease.adapters import git
 from semlease.adapters.config import load_config
-from semlease.adapters.diff import read_diff_file
 from semlease.adapters.discover import resolve_repo
 from semlease.adapters.index_store import IndexStore
-from semlease.adapters.patch_source import PatchInput
 from semlease.adapters.stores import open_store
 from semlease.domain import leases as L
 from semlease.domain.footprint import ROLES, Footprint, Radius
 from semlease.domain.leases import Lease, parse_lease_id
 from semlease.domain.regions import parse_region
 from semlease.errors import SemleaseError
-from semlease.interfaces import reports
-from semlease.services import admit as admit_service
-from semlease.services import check as check_service
 from semlease.services.catalog import LIST_KINDS, list_regions
 from semlease.services.coordinator import AcquireRequest, Coordinator, Decision
 from semlease.services.indexer import IndexReport, build_index
-from semlease.services.patches import patch_footprint
 from semlease.services.resolve import DEFAULT_RADIUS_DEPTH, Resolver
 from semlease.services.scoping import RegionResolver, repository_files
+
+if TYPE_CHECKING:
+    from semlease.adapters.patch_source import PatchInput
 
 app = typer.Typer(
     name="semlease",
@@ -371,8 +368,13 @@ BaseOpt = Annotated[Optional[str], typer.Option("--base", metavar="REV", help="D
 HeadOpt = Annotated[Optional[str], typer.Option("--head", metavar="REV", help="Diff up to this commit.")]
 
 
+# The patch commands import their services when they run: libcst, SARIF models and the test runner would
+# otherwise slow the start of every command (resolve must answer in well under half a second).
 def _patch_input(root: Path, diff: str | None, base: str | None, head: str | None,
                  candidates: tuple[str, ...] = ()) -> PatchInput:
+    from semlease.adapters import patch_source
+    from semlease.adapters.diff import read_diff_file
+
     if (diff is None) == (base is None):
         raise SemleaseError("give the patch as --diff FILE (or - for stdin), or as --base REV [--head REV]")
     if head is not None and base is None:
@@ -383,6 +385,8 @@ def _patch_input(root: Path, diff: str | None, base: str | None, head: str | Non
 
 
 def _work_times(root: Path, patch: PatchInput):
+    from semlease.services import check as check_service
+
     if patch.head is None or patch.base is None:
         return None
     return check_service.work_times_of(git.commit_times(root, patch.base, patch.head))
@@ -405,6 +409,9 @@ def _write(output: str | None, content: str) -> None:
 def patch(diff: DiffOpt = None, base: BaseOpt = None, head: HeadOpt = None, repo: RepoOpt = None,
           json_out: JsonOpt = False) -> None:
     """Print what a patch touches: each file, and each symbol it modifies, adds, deletes, renames or moves."""
+    from semlease.interfaces import reports
+    from semlease.services.patches import patch_footprint
+
     root = resolve_repo(repo)
     footprint = patch_footprint(_patch_input(root, diff, base, head))
     if json_out:
@@ -426,6 +433,10 @@ def check(lease_id: Annotated[Optional[str], typer.Option("--lease", metavar="LE
           repo: RepoOpt = None, store: StoreOpt = None,
           json_out: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False) -> None:
     """Check that a patch stays inside its lease (exit 0) or list what does not (exit 1)."""
+    from semlease.interfaces import reports
+    from semlease.services import check as check_service
+    from semlease.services.patches import patch_footprint
+
     if json_out:
         if format_ not in ("text", "json"):
             raise SemleaseError(f"--json and --format {format_} ask for two formats: choose one")
@@ -488,6 +499,10 @@ def admit(lease_id: Annotated[str, typer.Option("--lease", metavar="LEASE_ID", h
                                                   "footprint and record the result.")] = False,
           repo: RepoOpt = None, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
     """Decide apply (exit 0), reject (exit 1) or rebase (exit 3) for a patch, and record the decision."""
+    from semlease.services import admit as admit_service
+    from semlease.services import check as check_service
+    from semlease.services.patches import patch_footprint
+
     number = parse_lease_id(lease_id)
     supplied = admit_service.parse_evidence(evidence or [])
     if run_tests and admit_service.TESTS in supplied:
@@ -511,7 +526,7 @@ def admit(lease_id: Annotated[str, typer.Option("--lease", metavar="LEASE_ID", h
         _print_json(result.to_json())
     else:
         _print_admission(result)
-    raise typer.Exit({admit_service.APPLY: 0, admit_service.REBASE: EXIT_REBASE}.get(result.decision, 1))
+    raise typer.Exit({"apply": 0, "rebase": EXIT_REBASE}.get(result.decision, 1))
 
 
 @app.command()

@@ -4,22 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-from sarif_pydantic import (
-    ArtifactLocation,
-    Invocation,
-    Level,
-    Location,
-    Message,
-    PhysicalLocation,
-    Region,
-    ReportingDescriptor,
-    Result,
-    Run,
-    Sarif,
-    Tool,
-    ToolDriver,
-)
-
 from semlease.domain.patch import PatchFootprint
 from semlease.services.check import RULES, CheckReport, Finding
 
@@ -93,6 +77,22 @@ def github(report: CheckReport) -> str:
 
 
 def sarif(report: CheckReport, version: str) -> dict:
+    from sarif_pydantic import (
+        ArtifactLocation,
+        Invocation,
+        Level,
+        Location,
+        Message,
+        PhysicalLocation,
+        Region,
+        ReportingDescriptor,
+        Result,
+        Run,
+        Sarif,
+        Tool,
+        ToolDriver,
+    )
+
     rules = list(RULES)
     results = []
     first_file = report.patch.files[0].path if report.patch.files else None

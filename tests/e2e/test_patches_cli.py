@@ -193,7 +193,7 @@ def test_admit_with_tests_run_applies_and_is_recorded(agents: Agents) -> None:
     out = agents.json("admit", "--lease", "L1", "--token", str(lease["token"]), "--base", "HEAD", "--run-tests")
     assert (out["decision"], out["admission"], out["missing"]) == ("apply", "A1", [])
     tests = out["evidence"]["tests"]
-    assert (tests["ok"], tests["source"], tests["value"]) == (True, "run", "12 tests passed")
+    assert (tests["ok"], tests["source"], tests["value"]) == (True, "run", "12 selected tests: 12 passed")
     assert out["evidence"]["contract"]["value"] == "unchanged"
     (recorded,) = agents.admissions()
     assert (recorded["id"], recorded["lease_id"], recorded["decision"], recorded["touched"]) == (
@@ -233,7 +233,10 @@ def test_admit_exit_codes_reject_and_rebase(agents: Agents) -> None:
         (b"\x00\x01binary", "the diff on standard input is binary data, not a unified diff"),
         (b"hello\n", "the diff on standard input holds no file changes (it starts with 'hello')"),
         (b"--- a/src/billing/invoice.py\n+++ b/src/billing/invoice.py\n@@ -1,3 +1,3 @@\n x\n",
-         "the diff on standard input is not a valid unified diff: Hunk is shorter than expected"),
+         "the diff on standard input is not a valid unified diff: the hunk at line 3 is shorter than its header"),
+        (b"diff --git a/src/billing/invoice.py b/src/billing/invoice.py\n--- a/src/billing/invoice.py\n"
+         b"+++ b/src/billing/invoice.py\n@@ -x,3 +1,3 @@\n a\n-b\n+c\n",
+         "the diff on standard input is not a valid unified diff: line 4 ('@@ -x,3 +1,3 @@') is not a hunk header"),
         (b"--- a/src/nowhere.py\n+++ b/src/nowhere.py\n@@ -1 +1 @@\n-a\n+b\n",
          "the diff on standard input changes src/nowhere.py, which is not in the work tree, nor in HEAD"),
     ],

@@ -97,30 +97,32 @@ def parse_diff(data: str | bytes, *, source: str = "the diff") -> tuple[FileChan
             raise DiffError(f"{source} is over the {MAX_DIFF_BYTES // 2**20} MB limit")
     if not text.strip():
         raise DiffError(f"{source} is empty: nothing to check")
+    text = _without_signature(text)
+    problem = _structure_problem(text)
+    if problem is not None:
+        raise DiffError(f"{source} is not a valid unified diff: {problem}")
     try:
         patch = PatchSet(text)
     except UnidiffParseError as error:
         raise DiffError(f"{source} is not a valid unified diff: {error}") from error
-    stray = _stray_line(text, str(patch))
-    if stray is not None:
-        raise DiffError(f"{source} is not a valid unified diff: line {stray[0]} ({stray[1][:40]!r}) lies outside "
-                        "every hunk; is the diff truncated or edited by hand?")
     if not patch:
         first = text.strip().splitlines()[0][:80]
         raise DiffError(f"{source} holds no file changes (it starts with {first!r}); "
                         "expected the output of git diff or diff -u")
     changes = []
     for patched in patch:
-        old = _strip(patched.source_file)
-        new = _strip(patched.target_file)
+        git_style = any(str(line).startswith("diff --git ") for line in patched.patch_info or ())
+        old = _name(patched.source_file, git_style)
+        new = _name(patched.target_file, git_style)
         if patched.is_added_file:
             status, old = ADDED, None
         elif patched.is_removed_file:
             status, new = DELETED, None
-        elif patched.is_rename or (old and new and old != new):
+        elif git_style and old and new and old != new:  # git names both sides the same unless it renamed
             status = RENAMED
         else:
-            status = MODIFIED
+            # A plain `diff -u file.orig file` names a copy on one side: the file is the one it changes.
+            status, old = MODIFIED, new or old
         removed: list[int] = []
         added: list[int] = []
         insertions: list[int] = []
@@ -222,33 +224,143 @@ def _show(line: str | None) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
-def _stray_line(original: str, parsed: str) -> tuple[int, str] | None:
-    """The first change line (``+``, ``-``, space, ``@``) after the first file header that the parser did
-    not take into any hunk: unidiff stops at a hunk's stated length and silently skips what follows."""
-    import difflib
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+# Lines a unified diff may hold between its files: git's extended headers, and what `diff -r` says.
+_EXTENDED = ("diff ", "index ", "new file mode ", "deleted file mode ", "old mode ", "new mode ",
+             "similarity index ", "dissimilarity index ", "rename from ", "rename to ", "copy from ", "copy to ",
+             "Binary files ", "Only in ", "Files ", "GIT binary patch", "literal ", "delta ")
 
-    ours = original.splitlines()
-    theirs = parsed.splitlines()
-    start = next((i for i, line in enumerate(ours) if line.startswith(("--- ", "diff --git "))), None)
-    if start is None:
+
+def _without_signature(text: str) -> str:
+    """``git format-patch`` ends its mail with a ``-- `` line and git's version: not part of the diff."""
+    lines = text.splitlines(keepends=True)
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].rstrip("\r\n") == "-- " and not any(
+                line.startswith(("@@", "--- ", "+++ ", "diff ")) for line in lines[i + 1:]):
+            return "".join(lines[:i])
+    return text
+
+
+def _structure_problem(text: str) -> str | None:
+    """What makes ``text`` something other than a complete unified diff, read line by line: a hunk
+    header that does not parse, a hunk shorter than it says, a change line outside every hunk, a file
+    header with no hunk after it, a ``diff --git`` line with nothing after it. None when it is whole.
+    (unidiff takes a bad hunk header for part of the file's preamble, and a header with no hunk for an
+    unchanged file: both would pass a patch with its change silently dropped.)"""
+    lines = text.splitlines()
+    started = False  # past the first file header (before it: a mail's headers, a commit message)
+    section: tuple[int, bool, bool, bool] | None = None  # (first line, has ---/+++, hunks, other headers)
+    i = 0
+
+    def close(at: int) -> str | None:
+        if section is None:
+            return None
+        first, headers, hunks, extended = section
+        if headers and not hunks:
+            return f"line {first}: a file header with no hunk after it; is the diff truncated?"
+        if not headers and not extended:
+            return f"line {first} ({lines[first - 1][:60]!r}) starts a file and says nothing of it; is the " \
+                   "diff truncated?"
         return None
-    matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
-    for tag, i1, i2, _, _ in matcher.get_opcodes():
-        if tag in ("delete", "replace"):
-            for i in range(max(i1, start), i2):
-                line = ours[i]
-                if line.startswith(("+", "-", " ")) and not line.startswith(("--- ", "+++ ")):
-                    return i + 1, line
-    return None
+
+    while i < len(lines):
+        line = lines[i]
+        number = i + 1
+        if line.startswith("diff "):
+            problem = close(number)
+            if problem:
+                return problem
+            section, started = (number, False, False, False), True
+        elif line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
+            if section is None or section[1]:  # a plain diff's file starts at its --- line
+                problem = close(number)
+                if problem:
+                    return problem
+                section = (number, True, False, False)
+            else:
+                section = (section[0], True, section[2], section[3])
+            started = True
+            i += 2
+            continue
+        elif line.startswith("@@"):
+            found = _HUNK.match(line)
+            if found is None or section is None or not section[1]:
+                return f"line {number} ({line[:60]!r}) is not a hunk header (expected @@ -OLD,N +NEW,M @@)"
+            old_left = int(found.group(2) if found.group(2) is not None else 1)
+            new_left = int(found.group(4) if found.group(4) is not None else 1)
+            i += 1
+            while old_left > 0 or new_left > 0:
+                if i >= len(lines):
+                    return f"the hunk at line {number} is shorter than its header says; is the diff truncated?"
+                body = lines[i]
+                tag = body[:1]
+                if tag == "\\":
+                    pass
+                elif tag == " " or body == "":  # an empty line: a context line whose space was trimmed
+                    old_left, new_left = old_left - 1, new_left - 1
+                elif tag == "-":
+                    old_left -= 1
+                elif tag == "+":
+                    new_left -= 1
+                else:
+                    return f"the hunk at line {number} is shorter than its header says (line {i + 1}: " \
+                           f"{body[:40]!r}); is the diff truncated?"
+                if old_left < 0 or new_left < 0:
+                    return f"the hunk at line {number} is longer than its header says (line {i + 1})"
+                i += 1
+            while i < len(lines) and lines[i].startswith("\\"):
+                i += 1
+            section = (section[0], True, True, section[3])
+            continue
+        elif started and line.startswith(("+", "-", " ")) and line.strip():
+            return f"line {number} ({line[:40]!r}) lies outside every hunk; is the diff truncated or edited by hand?"
+        elif started and line.startswith(_EXTENDED):
+            if section is not None:
+                section = (section[0], section[1], section[2], True)
+        elif started and line.strip() and section is not None and section[3] and _is_base85(line):
+            pass  # the data of a GIT binary patch
+        i += 1
+    return close(len(lines))
 
 
-def _strip(name: str | None) -> str | None:
-    """``a/src/x.py`` -> ``src/x.py``; ``/dev/null`` -> None."""
-    if name is None or name == "/dev/null":
+def _is_base85(line: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z][0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]+", line))
+
+
+def _name(name: str | None, git_style: bool) -> str | None:
+    """A file name as the diff writes it, unquoted (git C-quotes names with unusual bytes) and without
+    git's ``a/``/``b/`` prefix; ``/dev/null`` -> None."""
+    if name is None:
         return None
-    if name.startswith(("a/", "b/")):
+    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
+        name = _unquote(name[1:-1])
+    if name == "/dev/null":
+        return None
+    if name.startswith(("a/", "b/")) and (git_style or len(name) > 2):
         return name[2:]
     return name
+
+
+def _unquote(quoted: str) -> str:
+    """git's C-style quoting: ``caf\\303\\251.py`` -> ``café.py`` (octal bytes, then UTF-8)."""
+    out = bytearray()
+    i = 0
+    escapes = {"n": b"\n", "t": b"\t", '"': b'"', "\\": b"\\", "a": b"\a", "b": b"\b", "f": b"\f",
+               "r": b"\r", "v": b"\v"}
+    while i < len(quoted):
+        c = quoted[i]
+        if c == "\\" and i + 1 < len(quoted):
+            nxt = quoted[i + 1]
+            if nxt in "01234567" and i + 3 < len(quoted) + 1 and all(ch in "01234567" for ch in quoted[i + 1:i + 4]):
+                out.append(int(quoted[i + 1:i + 4], 8))
+                i += 4
+                continue
+            out += escapes.get(nxt, nxt.encode())
+            i += 2
+            continue
+        out += c.encode("utf-8")
+        i += 1
+    return out.decode("utf-8", "surrogateescape")
 
 
 def read_diff_file(path: str) -> bytes:

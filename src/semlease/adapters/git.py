@@ -29,6 +29,7 @@ __all__ = [
     "commit_times",
     "diff",
     "file_at",
+    "prefix",
     "read_blob",
     "remove_worktree",
     "repository_identity",
@@ -286,16 +287,25 @@ def resolve_commit(root: Path | str, rev: str) -> str:
 
 
 def diff(root: Path | str, base: str, head: str | None = None) -> bytes:
-    """``git diff -M base [head]``: between two commits, or from ``base`` to the work tree (tracked files)."""
-    args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--end-of-options", base]
+    """``git diff -M base [head]``: between two commits, or from ``base`` to the work tree (tracked files).
+    Paths are relative to ``root`` and limited to it (``--relative``: ``root`` may be a sub-folder of the
+    work tree) and written as they are, not C-quoted (``core.quotePath=false``)."""
+    args = ["-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M",
+            "--relative", "--end-of-options", base]
     return _require_repo(Path(root), args + ([head] if head else []), f"diff {base}{' ' + head if head else ''}")
+
+
+def prefix(root: Path | str) -> str:
+    """Where ``root`` sits in its work tree (``shop/`` for a sub-folder, ``""`` at the top)."""
+    out = _require_repo(Path(root), ["rev-parse", "--show-prefix"], "rev-parse --show-prefix")
+    return os.fsdecode(out.strip())
 
 
 def file_at(root: Path | str, rev: str, path: str) -> bytes | None:
     """The file as it is in commit ``rev``; None when the commit does not hold it."""
     folder = _check_folder(Path(root))
-    try:
-        result = _run(folder, ["cat-file", "blob", f"{rev}:{path}"])
+    try:  # `rev:./path` is relative to the folder git runs in, which may be a sub-folder of the work tree
+        result = _run(folder, ["cat-file", "blob", f"{rev}:./{path}"])
     except _GitMissing as error:
         raise RepositoryError("git is not installed (no 'git' on PATH)") from error
     return result.stdout if result.returncode == 0 else None

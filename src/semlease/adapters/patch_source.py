@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,6 +82,8 @@ def from_diff(root: Path, data: bytes, source: str, *, candidates: Sequence[str]
     """``candidates`` are commits to try, first, as the version the diff was made from."""
     changes = parse_diff(data, source=source)
     in_git = git.find_worktree_root(root) is not None
+    if in_git:
+        changes = _relative(changes, git.prefix(root))
     revisions = _distinct_commits(root, [*candidates, "HEAD"]) if in_git else []
     files: list[FileVersions] = []
     bases: set[str | None] = set()
@@ -119,11 +122,12 @@ def _versions(root: Path, change: FileChange, revisions: list[str], source: str
         text = git.file_at(root, rev, path)
         if text is not None:
             tried.append((rev, text))
-    if change.old_blob:
+    on_disk_old = _read(root / path)
+    if change.old_blob and (tried or on_disk_old is not None or on_disk_new is not None):
+        # the blob only tells which version of a file that is here: never a file from another layout
         blob = git.read_blob(root, change.old_blob)
         if blob is not None:
             tried.append((f"blob {change.old_blob}", blob))
-    on_disk_old = _read(root / path)
     if on_disk_old is not None:
         tried.append((WORK_TREE, on_disk_old))
     first_mismatch: PatchMismatch | None = None
@@ -149,8 +153,23 @@ def _versions(root: Path, change: FileChange, revisions: list[str], source: str
                     f"{', '.join(w for w, _ in tried)}): {detail}")
 
 
+def _relative(changes: tuple[FileChange, ...], prefix: str) -> tuple[FileChange, ...]:
+    """A diff made at the top of the work tree, read in a sub-folder of it: paths relative to the folder."""
+    if not prefix:
+        return changes
+    paths = [p for c in changes for p in (c.old_path, c.new_path) if p is not None]
+    if not paths or not all(p.startswith(prefix) for p in paths):
+        return changes
+
+    def cut(path: str | None) -> str | None:
+        return path[len(prefix):] if path is not None else None
+
+    return tuple(dataclasses.replace(c, old_path=cut(c.old_path), new_path=cut(c.new_path)) for c in changes)
+
+
 def _distinct_commits(root: Path, revisions: list[str]) -> list[str]:
-    """The revisions that name a commit, each commit once: HEAD by that name, others by a short hash."""
+    """The revisions that name a commit, each commit once, in order: HEAD by that name, others by a short
+    hash."""
     head = git.head_commit(root)
     found: dict[str, str] = {}
     for rev in revisions:
@@ -161,9 +180,8 @@ def _distinct_commits(root: Path, revisions: list[str]) -> list[str]:
         if commit is None:
             continue
         label = "HEAD" if commit == head else commit[:12]
-        if commit not in found or label == "HEAD":
-            found[commit] = label
-    return sorted(found.values(), key=lambda label: label != "HEAD")
+        found.setdefault(commit, label)  # in the order given: the lease's commit is tried before HEAD
+    return list(found.values())
 
 
 def _untracked_as_added(root: Path) -> bytes:

@@ -125,7 +125,7 @@ def _v4(db: sqlite3.Connection) -> None:
             evidence TEXT NOT NULL, patch TEXT NOT NULL, stale_by TEXT NOT NULL DEFAULT '[]');
         CREATE TABLE admission_nodes (
             admission_id INTEGER NOT NULL REFERENCES admissions(id), node TEXT NOT NULL, path TEXT NOT NULL,
-            PRIMARY KEY (admission_id, node)) WITHOUT ROWID;
+            after TEXT, PRIMARY KEY (admission_id, node)) WITHOUT ROWID;
         CREATE INDEX admission_nodes_node ON admission_nodes(node);
         CREATE INDEX admission_nodes_path ON admission_nodes(path);
         CREATE INDEX admissions_lease ON admissions(lease_id, id);
@@ -416,9 +416,9 @@ class _SqliteTransaction(StoreTransaction):
             (admission.lease_id, admission.token, _to_text(at), admission.decision,
              json.dumps(list(admission.reasons)), json.dumps(admission.evidence), json.dumps(admission.patch),
              json.dumps(list(admission.stale_by)))).fetchone()[0]
-        touched = dict(admission.touched)  # node -> path, each node once
-        self.db.executemany("INSERT INTO admission_nodes VALUES (?, ?, ?)",
-                            [(admission_id, node, path) for node, path in sorted(touched.items())])
+        touched = {node: (path, after) for node, path, after in admission.touched}  # each node once
+        self.db.executemany("INSERT INTO admission_nodes VALUES (?, ?, ?, ?)",
+                            [(admission_id, node, path, after) for node, (path, after) in sorted(touched.items())])
         return self.admissions(ids=(admission_id,))[0]
 
     def admissions(self, lease_id: int | None = None, *, ids: Collection[int] | None = None) -> list[Admission]:
@@ -433,13 +433,13 @@ class _SqliteTransaction(StoreTransaction):
             args += list(ids)
         sql = f"SELECT {_ADMISSION_COLUMNS} FROM admissions" + (" WHERE " + " AND ".join(where) if where else "")
         rows = self.db.execute(sql + " ORDER BY id", args).fetchall()
-        touched: dict[int, list[str]] = {}
+        touched: dict[int, dict[str, str | None]] = {}
         for chunk in _chunks([r[0] for r in rows]):
-            for admission_id, node in self.db.execute(
-                    f"SELECT admission_id, node FROM admission_nodes WHERE admission_id IN"
+            for admission_id, node, after in self.db.execute(
+                    f"SELECT admission_id, node, after FROM admission_nodes WHERE admission_id IN"
                     f" ({', '.join('?' * len(chunk))}) ORDER BY admission_id, node", chunk):
-                touched.setdefault(admission_id, []).append(node)
-        return [_admission(r, touched.get(r[0], [])) for r in rows]
+                touched.setdefault(admission_id, {})[node] = after
+        return [_admission(r, touched.get(r[0], {})) for r in rows]
 
     def applied_meeting(self, lease_id: int) -> list[tuple[Admission, tuple[str, ...]]]:
         rows = self.db.execute("""
@@ -478,11 +478,11 @@ def _chunks(items: list, size: int = 500) -> Iterator[list]:
         yield items[start:start + size]
 
 
-def _admission(row: tuple, touched: list[str]) -> Admission:
+def _admission(row: tuple, touched: dict[str, str | None]) -> Admission:
     admission_id, lease_id, token, at, decision, reasons, evidence, patch, stale_by = row
     return Admission(id=admission_id, lease_id=lease_id, token=token, at=_from_text(at), decision=decision,
                      reasons=tuple(json.loads(reasons)), evidence=json.loads(evidence), patch=json.loads(patch),
-                     touched=tuple(touched), stale_by=tuple(json.loads(stale_by)))
+                     touched=tuple(touched), after=touched, stale_by=tuple(json.loads(stale_by)))
 
 
 def _lease(row: tuple) -> Lease:

@@ -48,7 +48,12 @@ def parse_lease_id(text: str) -> int:
     digits = raw[1:] if raw[:1] in ("L", "l") else raw
     if not digits.isdigit() or int(digits) <= 0:
         raise SemleaseError(f"not a lease id: {text!r} (expected e.g. L17)")
+    if int(digits) > MAX_ID:
+        raise SemleaseError(f"no lease {text.strip()} in any store: lease ids are at most {MAX_ID}")
     return int(digits)
+
+
+MAX_ID = 2**63 - 1  # ids and tokens are SQL integers
 
 
 # ---------------------------------------------------------------------------------------------- durations
@@ -261,7 +266,9 @@ class Admission(BaseModel):
 
     ``touched`` holds the graph ids the patch touched (old and new ids of renamed or moved symbols, and a
     file's id for a change outside any definition): a later patch is stale against this one when this
-    one was applied under a larger token and touched a node of the later patch's lease.
+    one was applied under a larger token and touched a node of the later patch's lease. ``after`` holds
+    each touched node's text digest after the patch, so a later patch whose base already holds that text
+    is known to have been made on top of this one.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -275,6 +282,7 @@ class Admission(BaseModel):
     evidence: dict = Field(default_factory=dict)  # key -> {"value", "ok", "source", ...}
     patch: dict = Field(default_factory=dict)  # the patch footprint, as JSON
     touched: tuple[str, ...] = ()
+    after: dict[str, str | None] = Field(default_factory=dict)  # node -> digest of its text after the patch
     stale_by: tuple[int, ...] = ()  # admissions that made this patch stale
 
     @property

@@ -7,6 +7,8 @@ lease scopes and admitted patches node by node.
 
 from __future__ import annotations
 
+import hashlib
+
 from pydantic import BaseModel, ConfigDict
 
 from semlease.domain.shapes import ContractDelta
@@ -47,6 +49,7 @@ class TouchedSymbol(BaseModel):
     contract: tuple[ContractDelta, ...] = ()
     contract_known: bool = True
     note: str | None = None
+    digest: str | None = None  # of its text after the patch (None when deleted): see text_digest
 
     @property
     def line(self) -> int:
@@ -76,6 +79,7 @@ class FileTouch(BaseModel):
     binary: bool = False
     module_lines: tuple[int, ...] = ()
     old_module_lines: tuple[int, ...] = ()
+    digest: str | None = None  # of the whole file after the patch (None when deleted)
 
     @property
     def module_level(self) -> bool:
@@ -100,17 +104,28 @@ class PatchFootprint(BaseModel):
     def touched(self) -> list[tuple[str, str]]:
         """``(node id, path)`` of everything touched: symbols (old ids too), and files touched beyond
         their definitions (a file's id is its path)."""
-        found: dict[str, str] = {}
+        return [(node, path) for node, path, _ in self.touched_after()]
+
+    def touched_after(self) -> list[tuple[str, str, str | None]]:
+        """``(node id, path, digest after the patch)`` of everything touched (None: gone after it)."""
+        found: dict[str, tuple[str, str | None]] = {}
         for s in self.symbols:
-            found[s.id] = s.path
             if s.old_id:
-                found[s.old_id] = s.old_path or s.path
+                found[s.old_id] = (s.old_path or s.path, None)
+            found[s.id] = (s.path, s.digest)
         for f in self.files:
             if f.module_level:
-                found[f.path] = f.path
                 if f.old_path and f.old_path != f.path:
-                    found[f.old_path] = f.old_path
-        return sorted(found.items())
+                    found[f.old_path] = (f.old_path, None)
+                found[f.path] = (f.path, f.digest)
+        return [(node, path, after) for node, (path, after) in sorted(found.items())]
 
     def symbol_ids(self) -> set[str]:
         return {s.id for s in self.symbols} | {s.old_id for s in self.symbols if s.old_id}
+
+
+def text_digest(lines: list[str], spans: list[tuple[int, int]] | None = None) -> str:
+    """The digest a patch records of a symbol's text (its spans' lines, 1-based inclusive) or of a whole
+    file (no spans): two versions with the same digest hold the same text."""
+    chosen = lines if spans is None else [line for start, end in spans for line in lines[start - 1:end]]
+    return hashlib.sha1("\n".join(chosen).encode("utf-8", "surrogateescape")).hexdigest()

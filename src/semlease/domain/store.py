@@ -36,7 +36,8 @@ class NewAdmission:
     __slots__ = ("lease_id", "token", "decision", "reasons", "evidence", "patch", "touched", "stale_by")
 
     def __init__(self, *, lease_id: int, token: int, decision: str, reasons: Collection[str], evidence: dict,
-                 patch: dict, touched: Collection[tuple[str, str]], stale_by: Collection[int] = ()) -> None:
+                 patch: dict, touched: Collection[tuple[str, str, str | None]], stale_by: Collection[int] = ()
+                 ) -> None:
         self.lease_id, self.token, self.decision, self.reasons = lease_id, token, decision, tuple(reasons)
         self.evidence, self.patch, self.touched, self.stale_by = evidence, patch, tuple(touched), tuple(stale_by)
 
@@ -100,7 +101,8 @@ class StoreTransaction(ABC):
 
     @abstractmethod
     def add_admission(self, admission: NewAdmission) -> Admission:
-        """Record an admission decision and the nodes its patch touched (``(node, path)`` pairs)."""
+        """Record an admission decision and the nodes its patch touched: ``(node, path, after)``, where
+        ``after`` is the digest of the node's text after the patch (None where the patch removed it)."""
 
     @abstractmethod
     def admissions(self, lease_id: int | None = None, *, ids: Collection[int] | None = None) -> list[Admission]:

@@ -434,8 +434,6 @@ def check(lease_id: Annotated[Optional[str], typer.Option("--lease", metavar="LE
           json_out: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False) -> None:
     """Check that a patch stays inside its lease (exit 0) or list what does not (exit 1)."""
     from semlease.interfaces import reports
-    from semlease.services import check as check_service
-    from semlease.services.patches import patch_footprint
 
     if json_out:
         if format_ not in ("text", "json"):
@@ -443,39 +441,25 @@ def check(lease_id: Annotated[Optional[str], typer.Option("--lease", metavar="LE
         format_ = "json"
     if format_ not in reports.FORMATS:
         raise SemleaseError(f"unknown format {format_!r}: expected one of {', '.join(reports.FORMATS)}")
-    if (lease_id is None) == (region is None):
+    if lease_id is not None and region is not None:
+        raise SemleaseError("give --lease or --region, not both: a lease has its own region")
+    if lease_id is None and region is None:
         raise SemleaseError("give --lease LEASE_ID, or --region REGION with --mode MODE")
     if lease_id is not None and mode is not None:
         raise SemleaseError("--mode goes with --region; a lease has its own mode")
-    root = resolve_repo(repo)
-    if lease_id is not None:
-        number = parse_lease_id(lease_id)
-        with _coordinator(repo, store) as coordinator:
-            lease, _, _ = coordinator.show(number)
-            given = _patch_input(root, diff, base, head, candidates=(lease.head,) if lease.head else ())
-            footprint = patch_footprint(given)
-            report = check_service.check_against_lease(coordinator.store, number, footprint,
-                                                       work_times=_work_times(root, given),
-                                                       repository=git.repository_identity(root))
-    else:
-        if mode is None:
-            raise SemleaseError("--region needs --mode (observe, test, extend, implement, contract or rename)")
-        parsed = parse_region(region)
-        chosen = L.choose_mode(mode, "")
-        given = _patch_input(root, diff, base, head)
-        footprint = patch_footprint(given)
-        with _resolver(repo, quiet=True) as (resolver, _):
-            files = repository_files(root, resolver.resolver.graph)
-            plan = resolver.plan(parsed, chosen.mode, (), files)
-        target = check_service.CheckTarget(region=parsed.text, mode=chosen.mode, scope=plan.scope)
-        report = check_service.check_patch(footprint, target, now=L.utc_now())
+    from semlease import __version__
+
+    try:
+        report = _check_report(repo, store, lease_id, region, mode, diff, base, head)
+    except SemleaseError as error:
+        if format_ == "sarif" and output not in (None, "-"):  # CI uploads the file whatever happened
+            _write(output, json.dumps(reports.sarif_failure(str(error), __version__), indent=2))
+        raise
     if format_ == "json":
         content = json.dumps(report.model_dump(mode="json"), indent=2)
     elif format_ == "github":
         content = reports.github(report)
     elif format_ == "sarif":
-        from semlease import __version__
-
         content = json.dumps(reports.sarif(report, __version__), indent=2)
     else:
         content = reports.text(report)
@@ -483,6 +467,29 @@ def check(lease_id: Annotated[Optional[str], typer.Option("--lease", metavar="LE
     if output is not None and output != "-" and format_ != "text":
         print(reports.summary(report), file=sys.stderr)
     raise typer.Exit(0 if report.passed else 1)
+
+
+def _check_report(repo: str | None, store: str | None, lease_id: str | None, region: str | None,
+                  mode: str | None, diff: str | None, base: str | None, head: str | None):
+    from semlease.services import check as check_service
+    from semlease.services.patches import patch_footprint
+
+    root = resolve_repo(repo)
+    if lease_id is not None:
+        number = parse_lease_id(lease_id)
+        with _coordinator(repo, store) as coordinator:
+            lease, _, _ = coordinator.show(number)
+            given = _patch_input(root, diff, base, head, candidates=(lease.head,) if lease.head else ())
+            return check_service.check_against_lease(coordinator.store, number, patch_footprint(given),
+                                                     work_times=_work_times(root, given),
+                                                     repository=git.repository_identity(root))
+    if mode is None:
+        raise SemleaseError("--region needs --mode (observe, test, extend, implement, contract or rename)")
+    parsed = parse_region(region or "")
+    chosen = L.choose_mode(mode, "")
+    given = _patch_input(root, diff, base, head)
+    target = check_service.region_target(root, parsed, chosen.mode, given, load_config(root))
+    return check_service.check_patch(patch_footprint(given), target, now=L.utc_now())
 
 
 EXIT_REBASE = 3
@@ -501,7 +508,7 @@ def admit(lease_id: Annotated[str, typer.Option("--lease", metavar="LEASE_ID", h
     """Decide apply (exit 0), reject (exit 1) or rebase (exit 3) for a patch, and record the decision."""
     from semlease.services import admit as admit_service
     from semlease.services import check as check_service
-    from semlease.services.patches import patch_footprint
+    from semlease.services.patches import BaseView, patch_footprint
 
     number = parse_lease_id(lease_id)
     supplied = admit_service.parse_evidence(evidence or [])
@@ -513,6 +520,8 @@ def admit(lease_id: Annotated[str, typer.Option("--lease", metavar="LEASE_ID", h
         admitter = admit_service.Admitter(coordinator.store, config.admission)
         lease = admitter.lease_for(number, token, git.repository_identity(root))
         given = _patch_input(root, diff, base, head, candidates=(lease.head,) if lease.head else ())
+        if not given.files:
+            raise SemleaseError(f"the patch {given.source} changes nothing: there is nothing to admit")
         footprint = patch_footprint(given)
         report = check_service.check_against_lease(coordinator.store, number, footprint,
                                                    work_times=_work_times(root, given))
@@ -521,7 +530,7 @@ def admit(lease_id: Annotated[str, typer.Option("--lease", metavar="LEASE_ID", h
         if run_tests:
             items[admit_service.TESTS] = admit_service.run_patch_tests(root, given, footprint,
                                                                        config.admission).evidence()
-        result = admitter.decide(number, token, report, items)
+        result = admitter.decide(number, token, report, items, base_holds=BaseView(root, given).holds)
     if json_out:
         _print_json(result.to_json())
     else:
@@ -644,7 +653,8 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     _DEBUG = "--debug" in args or os.environ.get("SEMLEASE_DEBUG") == "1"
     args = [a for a in args if a != "--debug"]
-    wants_json = "--json" in args
+    wants_json = "--json" in args or "--format=json" in args or any(
+        a == "--format" and b == "json" for a, b in zip(args, args[1:], strict=False))
     if not args:
         args = ["--help"]
     try:

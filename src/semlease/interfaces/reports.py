@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 
 from semlease.domain.patch import PatchFootprint
 from semlease.services.check import RULES, CheckReport, Finding
@@ -102,7 +103,7 @@ def sarif(report: CheckReport, version: str) -> dict:
         if path:
             region = Region(start_line=finding.line or 1, end_line=max(finding.end_line or 0, finding.line or 1))
             locations = [Location(physical_location=PhysicalLocation(
-                artifact_location=ArtifactLocation(uri=path, uri_base_id="%SRCROOT%"), region=region))]
+                artifact_location=ArtifactLocation(uri=quote(path), uri_base_id="%SRCROOT%"), region=region))]
         results.append(Result(
             rule_id=finding.rule_id, rule_index=rules.index(finding.rule), level=Level.ERROR,
             message=Message(text=finding.message), locations=locations,
@@ -118,6 +119,17 @@ def sarif(report: CheckReport, version: str) -> dict:
         properties={"lease": report.lease, "region": report.region, "mode": report.mode, "passed": report.passed,
                     "patch": report.patch.source})])
     return log.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def sarif_failure(message: str, version: str) -> dict:
+    """A SARIF log for a check that could not run: no results, the error as a tool execution notification."""
+    return {
+        "version": "2.1.0", "$schema": SARIF_SCHEMA,
+        "runs": [{"tool": {"driver": {"name": "semlease", "version": version, "informationUri": INFORMATION_URI}},
+                  "invocations": [{"executionSuccessful": False, "toolExecutionNotifications": [
+                      {"level": "error", "message": {"text": message}}]}],
+                  "results": []}],
+    }
 
 
 def _fingerprint(finding: Finding) -> str:

@@ -24,6 +24,7 @@ class LanguageSupport:
     shapes: str  # "module:function" taking bytes and returning FileShapes (precise, for the files of a patch)
     test_code: str  # "module:function" taking a path and saying whether it holds test code
     test_id: str  # "module:function" turning a test's graph id into the id its test runner takes
+    import_roots: str  # "module:function" taking the repository's files, giving the folders to import from
     # Files that change what the extractor produces; their content is part of the cache key.
     query_files: tuple[str, ...] = ()
 
@@ -39,6 +40,9 @@ class LanguageSupport:
     def runner_test_id(self, node_id: str) -> str:
         return _load(self.test_id)(node_id)
 
+    def roots(self, files: list[str]) -> list[str]:
+        return _load(self.import_roots)(files)
+
     def link(self, facts: Mapping[str, FileFacts], graph: SymbolGraph) -> None:
         _load(self.linker)(facts, graph)
 
@@ -51,6 +55,7 @@ PYTHON = LanguageSupport(
     shapes="semlease.languages.python.shapes:python_shapes",
     test_code="semlease.languages.python.link:is_test_support_path",
     test_id="semlease.languages.python.link:pytest_node_id",
+    import_roots="semlease.languages.python.link:import_roots",
     query_files=("tags.scm", "locals.scm"),
 )
 

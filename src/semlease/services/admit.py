@@ -23,7 +23,7 @@ one write transaction, so two admissions racing on one symbol are decided one af
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,13 +35,14 @@ from semlease.adapters.config import AdmissionConfig
 from semlease.adapters.index_store import IndexStore
 from semlease.adapters.patch_source import PatchInput
 from semlease.adapters.test_runner import TestRun, command_line, run_tests
+from semlease.domain import graph as G
 from semlease.domain import leases as L
 from semlease.domain import patch as P
 from semlease.domain.leases import Admission, Lease, lease_label, parse_duration
 from semlease.domain.patch import PatchFootprint
 from semlease.domain.store import LeaseStore, NewAdmission
 from semlease.errors import SemleaseError
-from semlease.languages import language_for
+from semlease.languages import LANGUAGES, language_for
 from semlease.services import check as C
 from semlease.services.check import CheckReport
 from semlease.services.coordinator import expire_due
@@ -101,8 +102,14 @@ def parse_evidence(pairs: Sequence[str]) -> dict[str, str]:
             raise SemleaseError(f"--evidence {key}=... cannot be supplied: semlease computes {key} from the patch")
         if key in found:
             raise SemleaseError(f"--evidence {key} is given twice")
+        _check_value(key, value.strip())
         found[key] = value.strip()
     return found
+
+
+def _check_value(key: str, value: str) -> None:
+    if not value:
+        raise SemleaseError(f"--evidence {key}= gives no value (e.g. --evidence {key}=pass)")
 
 
 def supplied_evidence(key: str, value: str) -> Evidence:
@@ -147,6 +154,8 @@ class Admitter:
 
     def lease_for(self, lease_id: int, token: int, repository: str | None) -> Lease:
         """The lease a submission names, once its token and repository are checked (exit 2 otherwise)."""
+        if token <= 0 or token > L.MAX_ID:
+            raise SemleaseError(f"token {token} was never issued by this store (tokens are 1 to {L.MAX_ID})")
         with self.store.transaction(write=False) as tx:
             lease = tx.lease(lease_id)
             if lease is None:
@@ -155,16 +164,19 @@ class Admitter:
         if holder is None:
             raise SemleaseError(f"token {token} was never issued by this store")
         if holder != lease_id:
-            raise SemleaseError(f"token {token} was issued to {lease_label(holder)}, not {lease.label} "
-                                f"(whose token is {lease.token})")
+            own = (f"whose token is {lease.token}" if lease.token is not None
+                   else f"which was never granted: it is {lease.state}")
+            raise SemleaseError(f"token {token} was issued to {lease_label(holder)}, not {lease.label} ({own})")
         C.check_repository(lease, repository)
         return lease
 
-    def decide(self, lease_id: int, token: int, report: CheckReport, evidence: Mapping[str, Evidence]
-               ) -> AdmissionResult:
-        """Fencing, late work and evidence, decided and recorded in one transaction."""
-        touched = report.patch.touched()
-        mine = {node for node, _ in touched}
+    def decide(self, lease_id: int, token: int, report: CheckReport, evidence: Mapping[str, Evidence],
+               base_holds: Callable[[str, str | None], bool] | None = None) -> AdmissionResult:
+        """Fencing, late work and evidence, decided and recorded in one transaction. ``base_holds(node,
+        digest)`` says whether the tree the patch was made on holds that node with that text: a patch made
+        on top of an applied one (after a rebase) is not stale against it."""
+        touched = report.patch.touched_after()
+        mine = {node for node, _, _ in touched}
         with self.store.transaction() as tx:
             expire_due(tx, tx.now())
             lease = tx.lease(lease_id)
@@ -181,6 +193,9 @@ class Admitter:
                     continue  # decided before this lease existed: its head already had it
                 same = sorted(mine & set(admission.touched))
                 other = _describe(tx.lease(admission.lease_id), admission)
+                on_top = base_holds is not None and all(base_holds(n, admission.after.get(n)) for n in met)
+                if on_top and not (same and admission.token > token):
+                    continue  # made on top of it: the rebase is done
                 if same and admission.token > token:
                     rejects.append(f"stale: {other} changed {_few(same)}, which this patch changes too, under a "
                                    f"larger token than {token}")
@@ -196,7 +211,7 @@ class Admitter:
                 if self.config.late_work == "reject":
                     rejects.append(f"{late}, and late work is rejected (late_work = \"reject\")")
                 else:
-                    for met, holder, _claim in tx.holders(sorted(mine), sorted({p for _, p in touched}),
+                    for met, holder, _claim in tx.holders(sorted(mine), sorted({p for _, p, _ in touched}),
                                                           exclude=lease_id):
                         if holder.token is not None and holder.token > token:
                             rejects.append(f"{late}: {holder.label} ({holder.owner!r}, token {holder.token}) holds "
@@ -250,9 +265,14 @@ class TestEvidence(BaseModel):
         passed = self.run["passed"]
         count = len(self.selection.tests)
         code = self.run["exit_code"]
-        value = (f"{count} test{'s' if count != 1 else ''} passed" if passed else
-                 f"{count} test{'s' if count != 1 else ''} run: "
-                 + ("stopped at the deadline" if code is None else f"exit {code}"))
+        summary = self.run.get("summary")
+        selected = f"{count} selected test{'s' if count != 1 else ''}"
+        if passed:
+            value = f"{selected}: {summary or 'passed'}"
+        elif code is None:
+            value = f"{selected}: stopped at the deadline"
+        else:
+            value = f"{selected}: exit {code}" + (f" ({summary})" if summary else "")
         return Evidence(key=TESTS, ok=passed, source="run", value=value,
                         detail={"selection": self.selection.model_dump(), "run": self.run})
 
@@ -263,6 +283,7 @@ def run_patch_tests(root: Path, patch: PatchInput, footprint: PatchFootprint, co
     with patched_tree(root, patch) as tree:
         after_report = build_index(tree, with_counts=False)
         with IndexStore.open(Path(after_report.index_path)) as after:
+            files = sorted(n.path for n in after.graph().iter_nodes({G.FILE}))
             before_tree = _old_tree(root, patch, footprint)
             if before_tree is None:
                 selection = select_tests(after.graph(), footprint, None)
@@ -276,8 +297,18 @@ def run_patch_tests(root: Path, patch: PatchInput, footprint: PatchFootprint, co
         ids = [_runner_id(t) for t in selection.tests]
         command = command_line(config.test_command, ids)
         timeout = parse_duration(config.test_timeout, "test_timeout").total_seconds()
-        run: TestRun = run_tests(command, selection.tests, tree, timeout)
+        run: TestRun = run_tests(command, selection.tests, tree, timeout, _import_paths(tree, files))
     return TestEvidence(selection=selection, run=run.to_json())
+
+
+def _import_paths(tree: Path, files: list[str]) -> list[Path]:
+    """The tree's own import roots (``src`` in a src layout, then the top), so the tests import the
+    patched code and not an installed copy of the project."""
+    roots: list[str] = []
+    for language in LANGUAGES:
+        mine = [f for f in files if language_for(f) is language]
+        roots += [r for r in language.roots(mine) if r not in roots]
+    return [tree / r if r else tree for r in roots]
 
 
 def _runner_id(node_id: str) -> str:

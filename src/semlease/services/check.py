@@ -27,17 +27,25 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from semlease.adapters import git
+from semlease.adapters.config import Config
+from semlease.adapters.index_store import IndexStore
+from semlease.adapters.patch_source import PatchInput
 from semlease.domain import leases as L
 from semlease.domain import patch as P
 from semlease.domain import policy as M
 from semlease.domain.leases import Claim, Lease, Scope
 from semlease.domain.patch import FileTouch, PatchFootprint, TouchedSymbol
+from semlease.domain.regions import Region
 from semlease.domain.store import LeaseStore
 from semlease.errors import SemleaseError
-from semlease.services.scoping import scope_matcher
+from semlease.services.indexer import build_index
+from semlease.services.resolve import Resolver
+from semlease.services.scoping import RegionResolver, repository_files, scope_matcher
 
 # Rules, with the ids SARIF and GitHub annotations show.
 OUTSIDE = "outside-lease"
@@ -319,7 +327,7 @@ class _ScopeView:
         found = self._pattern(touch.path)
         if found:
             return found
-        if touch.language and not touch.binary and touch.status not in ("added", "deleted", "renamed") \
+        if touch.language and not touch.binary and touch.status in ("added", "modified") \
                 and touch.path in self.files:
             return "beside what the lease claims"
         return None
@@ -337,6 +345,32 @@ def check_against_lease(store: LeaseStore, lease_id: int, patch: PatchFootprint,
         check_repository(lease, repository)
         return check_patch(patch, CheckTarget.of_lease(lease), now=tx.now(), work_times=work_times,
                            holders=lambda nodes, paths: tx.holders(nodes, paths, exclude=lease_id))
+
+
+def region_target(root: Path, region: Region, mode: str, patch: PatchInput, config: Config) -> CheckTarget:
+    """A region's scope as a lease taken where the patch starts would have it: resolved in the work tree
+    when it holds the patch's old side, else in a temporary worktree of the patch's base commit (a
+    renamed or deleted region exists only there)."""
+    old_here = all(_on_disk(root, v.change.old_path) == v.old for v in patch.files if v.change.old_path)
+    if old_here or patch.base is None:
+        return _region_target_in(root, region, mode, config)
+    with git.temporary_worktree(root, patch.base) as tree:
+        return _region_target_in(tree, region, mode, config)
+
+
+def _region_target_in(root: Path, region: Region, mode: str, config: Config) -> CheckTarget:
+    report = build_index(root, with_counts=False)
+    with IndexStore.open(Path(report.index_path)) as index:
+        resolver = RegionResolver(Resolver(index.graph(), head=report.head), config)
+        plan = resolver.plan(region, mode, (), repository_files(root, resolver.resolver.graph))
+    return CheckTarget(region=region.text, mode=mode, scope=plan.scope)
+
+
+def _on_disk(root: Path, path: str) -> bytes | None:
+    try:
+        return (root / path).read_bytes()
+    except OSError:
+        return None
 
 
 def check_repository(lease: Lease, repository: str | None) -> None:

@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from semlease.adapters import git
 from semlease.adapters.diff import DELETED, RENAMED
 from semlease.adapters.patch_source import FileVersions, PatchInput
 from semlease.domain import facts as F
 from semlease.domain import patch as P
 from semlease.domain.facts import Definition, FileFacts
 from semlease.domain.graph import symbol_id
-from semlease.domain.patch import FileTouch, PatchFootprint, TouchedSymbol
+from semlease.domain.patch import FileTouch, PatchFootprint, TouchedSymbol, text_digest
 from semlease.domain.shapes import FileShapes, contract_deltas
 from semlease.languages import LanguageSupport, language_for
 
@@ -56,6 +58,18 @@ class _Version:
         if self._shapes is None:
             self._shapes = self.language.file_shapes(self.data or b"")
         return self._shapes
+
+    def lines(self) -> list[str]:
+        return (self.data or b"").decode("utf-8", "surrogateescape").splitlines()
+
+    def digest(self, qualname: str | None = None) -> str | None:
+        """Of one definition's text (every span of its name), or of the whole file."""
+        if qualname is None:
+            return text_digest(self.lines())
+        defs = self.defs.get(qualname)
+        if not defs:
+            return None
+        return text_digest(self.lines(), [(d.span.start_line, d.span.end_line) for d in defs])
 
     def owners(self, lines: tuple[int, ...]) -> tuple[dict[str, list[int]], list[int]]:
         """Each changed line's innermost definition (qualname -> lines), and the lines owned by none."""
@@ -122,8 +136,10 @@ def _file(versions: FileVersions, languages: Callable[[str], LanguageSupport | N
     change = versions.change
     language = languages(change.new_path or change.old_path or "")
     if language is None or change.binary:
+        digest = text_digest(versions.new.decode("utf-8", "surrogateescape").splitlines()) \
+            if versions.new is not None else None
         return FileTouch(path=change.path, status=change.status, old_path=change.old_path, binary=change.binary,
-                         module_lines=change.added, old_module_lines=change.removed), []
+                         module_lines=change.added, old_module_lines=change.removed, digest=digest), []
     old = _Version(change.old_path, versions.old, language) if versions.old is not None and change.old_path else None
     new = _Version(change.new_path, versions.new, language) if versions.new is not None and change.new_path else None
     new_owned, new_loose = new.owners(change.added) if new else ({}, list(change.added))
@@ -152,7 +168,8 @@ def _file(versions: FileVersions, languages: Callable[[str], LanguageSupport | N
                                 old_path=change.old_path if kind == P.MOVED else None,
                                 lines=new_owned.get(qualname, []), removed=old_owned.get(qualname, [])))
     touch = FileTouch(path=change.path, status=change.status, old_path=change.old_path, language=language.name,
-                      module_lines=tuple(new_loose), old_module_lines=tuple(old_loose))
+                      module_lines=tuple(new_loose), old_module_lines=tuple(old_loose),
+                      digest=new.digest() if new else None)
     return touch, symbols
 
 
@@ -217,8 +234,9 @@ def _touched(p: _Pending) -> TouchedSymbol:
         else:
             contract = contract_deltas(before.shapes.get(p.old_qualname or p.qualname, ()),
                                        after.shapes.get(p.qualname, ()))
+    digest = p.new.digest(p.qualname) if p.new is not None else None
     return TouchedSymbol(
-        id=symbol_id(version.path, p.qualname), kind=kind, change=p.change, path=version.path,
+        id=symbol_id(version.path, p.qualname), kind=kind, change=p.change, path=version.path, digest=digest,
         start_line=min(s.start_line for s in spans), end_line=max(s.end_line for s in spans),
         old_id=symbol_id(p.old_path, p.old_qualname) if p.old_qualname and p.old_path else None,
         old_path=p.old_path, lines=tuple(sorted(p.lines)), removed_lines=tuple(sorted(p.removed)), public=public,
@@ -237,3 +255,46 @@ def _public(qualname: str, version: _Version) -> bool:
             if outer and outer[0].kind in (F.FUNCTION, F.METHOD):
                 return False
     return True
+
+
+class BaseView:
+    """The tree a patch was made on, read lazily: the old version of the patch's own files, and every
+    other file as the base commit (or, without one, the work tree) holds it. Says whether that tree holds
+    a node with a given text, so admission can tell a patch made on top of another one."""
+
+    def __init__(self, root: Path, patch: PatchInput,
+                 languages: Callable[[str], LanguageSupport | None] = language_for) -> None:
+        self.root, self.patch, self.languages = root, patch, languages
+        self.old = {v.change.old_path: v.old for v in patch.files if v.change.old_path}
+        self.gone = {v.change.new_path for v in patch.files if v.change.old_path is None and v.change.new_path}
+        self._versions: dict[str, _Version | None] = {}
+
+    def _version(self, path: str) -> _Version | None:
+        if path not in self._versions:
+            language = self.languages(path)
+            data = self._data(path)
+            self._versions[path] = _Version(path, data, language) if data is not None and language else None
+        return self._versions[path]
+
+    def _data(self, path: str) -> bytes | None:
+        if path in self.old:
+            return self.old[path]
+        if path in self.gone:
+            return None  # the patch adds it: the base does not have it
+        if self.patch.base is not None:
+            return git.file_at(self.root, self.patch.base, path)
+        try:
+            return (self.root / path).read_bytes()
+        except OSError:
+            return None
+
+    def holds(self, node_id: str, digest: str | None) -> bool:
+        """Whether the base holds ``node_id`` with exactly that text (``digest`` None: does not hold it)."""
+        path, _, qualname = node_id.partition("::")
+        if not qualname:
+            data = self._data(path)
+            found = None if data is None else text_digest(data.decode("utf-8", "surrogateescape").splitlines())
+        else:
+            version = self._version(path)
+            found = version.digest(qualname) if version is not None else None
+        return found == digest

@@ -84,7 +84,19 @@ def test_plain_diff_u_output() -> None:
         (b"just some text\nand more\n", "the diff holds no file changes (it starts with 'just some text'); "
                                        "expected the output of git diff or diff -u"),
         (b"--- a.py\n+++ a.py\n@@ -1,3 +1,3 @@\n def f():\n-    return 1\n",
-         "the diff is not a valid unified diff: Hunk is shorter than expected"),
+         "the diff is not a valid unified diff: the hunk at line 3 is shorter than its header says; is the diff "
+         "truncated?"),
+        (b"diff --git a/a.py b/a.py\nindex 1..2 100644\n--- a/a.py\n+++ b/a.py\n@@ -x,3 +1,3 @@\n a\n-b\n+c\n",
+         "the diff is not a valid unified diff: line 5 ('@@ -x,3 +1,3 @@') is not a hunk header (expected "
+         "@@ -OLD,N +NEW,M @@)"),
+        (b"diff --git a/a.py b/a.py\nindex 1..2 100644\n--- a/a.py\n+++ b/a.py\n",
+         "the diff is not a valid unified diff: line 1: a file header with no hunk after it; is the diff truncated?"),
+        (b"diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-a\n+b\ndiff --git a/b.py b/b.py\n",
+         "the diff is not a valid unified diff: line 7 ('diff --git a/b.py b/b.py') starts a file and says nothing "
+         "of it; is the diff truncated?"),
+        (b"--- a.py\n+++ a.py\n@@ -1 +1 @@\n-a\n+b\n--- a/b.py\n",
+         "the diff is not a valid unified diff: line 6 ('--- a/b.py') lies outside every hunk; is the diff "
+         "truncated or edited by hand?"),
         (b"--- a.py\n+++ a.py\n@@ -1,1 +1,1 @@\n-x\n+y\n+z\n",
          "the diff is not a valid unified diff: line 6 ('+z') lies outside every hunk; is the diff truncated or "
          "edited by hand?"),
@@ -152,3 +164,19 @@ def test_a_text_the_diff_was_not_made_from(repo: Path, text: str, message: str) 
     with pytest.raises(PatchMismatch) as error:
         apply_change(change, text)
     assert str(error.value) == message
+
+
+def test_names_git_quotes_plain_diffs_of_a_copy_and_format_patch_mail() -> None:
+    quoted = ('diff --git "a/caf\\303\\251 x.py" "b/caf\\303\\251 x.py"\nindex 1..2 100644\n'
+              '--- "a/caf\\303\\251 x.py"\n+++ "b/caf\\303\\251 x.py"\n@@ -1 +1 @@\n-a\n+b\n')
+    assert [(c.old_path, c.new_path, c.status) for c in parse_diff(quoted)] == [
+        ("café x.py", "café x.py", "modified")]
+    copy = "--- src/x.py.orig\t2026-01-01\n+++ src/x.py\t2026-01-02\n@@ -1 +1 @@\n-a\n+b\n"
+    assert [(c.old_path, c.new_path, c.status) for c in parse_diff(copy)] == [("src/x.py", "src/x.py", "modified")]
+    elsewhere = "--- /tmp/x.py\n+++ src/x.py\n@@ -1 +1 @@\n-a\n+b\n"
+    assert [(c.old_path, c.new_path) for c in parse_diff(elsewhere)] == [("src/x.py", "src/x.py")]
+    mail = ("From 1 Mon Sep 17 00:00:00 2001\nSubject: [PATCH] x\n\n---\n a.py | 2 +-\n\n"
+            "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-a\n+b\n-- \n2.39.5\n\n")
+    assert [(c.path, c.removed, c.added) for c in parse_diff(mail)] == [("a.py", (1,), (1,))]
+    mode_only = "diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n"
+    assert [(c.path, c.status, c.hunks) for c in parse_diff(mode_only)] == [("run.sh", "modified", ())]

@@ -143,12 +143,14 @@ def test_admissions_round_trip_and_meet_a_lease_on_its_claims(store: SqliteLease
         tx.update_lease(other, token=tx.next_token())
         applied = tx.add_admission(NewAdmission(
             lease_id=other, token=2, decision="apply", reasons=["evidence complete"], evidence={"tests": {"ok": True}},
-            patch={"symbols": []}, touched=[("b.py::caller", "b.py"), ("c.py::k", "c.py"), ("d.py::x", "d.py")]))
+            patch={"symbols": []},
+            touched=[("b.py::caller", "b.py", "d1"), ("c.py::k", "c.py", None), ("d.py::x", "d.py", "d3")]))
         rejected = tx.add_admission(NewAdmission(
             lease_id=other, token=2, decision="reject", reasons=["missing: tests"], evidence={}, patch={},
-            touched=[("a.py::f", "a.py")], stale_by=[applied.id]))
+            touched=[("a.py::f", "a.py", "d4")], stale_by=[applied.id]))
         assert (applied.id, applied.lease_id, applied.token, applied.at, applied.decision) == (1, other, 2, T0, "apply")
         assert applied.touched == ("b.py::caller", "c.py::k", "d.py::x")
+        assert applied.after == {"b.py::caller": "d1", "c.py::k": None, "d.py::x": "d3"}
         assert applied.reasons == ("evidence complete",) and applied.evidence == {"tests": {"ok": True}}
         assert rejected.stale_by == (1,) and rejected.label == "A2"
         # only applied patches count, on a node of the lease's claims or in a file it claims whole
@@ -163,7 +165,7 @@ def test_admissions_cannot_be_rewritten(tmp_path: Path) -> None:
     with SqliteLeaseStore(path, clock=lambda: T0) as store, store.transaction() as tx:
         lease_id = tx.add_lease(new_lease(), state="active", requested_at=T0, expires_at=T0)
         tx.add_admission(NewAdmission(lease_id=lease_id, token=1, decision="apply", reasons=[], evidence={},
-                                      patch={}, touched=[("a.py::f", "a.py")]))
+                                      patch={}, touched=[("a.py::f", "a.py", None)]))
     db = sqlite3.connect(path)
     for statement in ("UPDATE admissions SET decision = 'reject'", "DELETE FROM admissions",
                       "UPDATE admission_nodes SET node = 'x'", "DELETE FROM admission_nodes"):
@@ -256,7 +258,7 @@ def test_migrating_from_schema_3_adds_admissions_and_keeps_everything(tmp_path: 
             assert len(tx.history()) == 3 and tx.admissions() == []
             assert tx.next_token() == 8
             admission = tx.add_admission(NewAdmission(lease_id=1, token=6, decision="apply", reasons=[],
-                                                      evidence={}, patch={}, touched=[("a.py::f", "a.py")]))
+                                                      evidence={}, patch={}, touched=[("a.py::f", "a.py", "x")]))
             assert tx.applied_meeting(1) == [(admission, ("a.py::f",))]
     assert (tmp_path / "leases.db.v3.bak").is_file()
 

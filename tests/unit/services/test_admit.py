@@ -5,7 +5,7 @@ a signature, and --run-tests selecting exactly the tests of the patch."""
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from semlease.services import admit as A
 from semlease.services import check as C
 from semlease.services.coordinator import AcquireRequest, Coordinator
 from semlease.services.indexer import build_index
-from semlease.services.patches import patch_footprint
+from semlease.services.patches import BaseView, patch_footprint
 from semlease.services.resolve import Resolver
 from semlease.services.scoping import RegionResolver
 
@@ -47,6 +47,7 @@ class World:
     store: SqliteLeaseStore
     coordinator: Coordinator
     clock: Clock
+    bases: dict = field(default_factory=dict)  # id(footprint) -> the BaseView it was made on
 
     def lease(self, owner: str, region: str, mode: str, ttl: timedelta = timedelta(minutes=30)) -> Lease:
         report = build_index(self.root, with_counts=False)
@@ -60,15 +61,21 @@ class World:
         assert decision.granted, decision.overlaps
         return decision.lease
 
-    def patch(self, edits: dict[str, tuple[str, str]]):
-        """Edit files in the work tree (old text -> new text), take the patch against HEAD, then undo."""
+    def patch(self, edits: dict[str, tuple[str, str]], *, keep: bool = False):
+        """Edit files in the work tree (old text -> new text), take the patch against HEAD, then undo
+        (``keep``: commit it instead, as the orchestrator does with an applied patch)."""
         for path, (old, new) in edits.items():
             text = (self.root / path).read_text()
             assert old in text, old
             (self.root / path).write_text(text.replace(old, new, 1))
         given = patch_source.from_revisions(self.root, "HEAD")
-        run_git(self.root, "checkout", "-q", "--", ".")
-        return patch_footprint(given)
+        footprint = patch_footprint(given)
+        self.bases[id(footprint)] = BaseView(self.root, given)
+        if keep:
+            write_repo(self.root, {}, message="applied")
+        else:
+            run_git(self.root, "checkout", "-q", "--", ".")
+        return footprint
 
     def check(self, lease: Lease, footprint) -> C.CheckReport:
         return C.check_against_lease(self.store, lease.id, footprint, work_times=None)
@@ -80,7 +87,9 @@ class World:
         admitter.lease_for(lease.id, token, git.repository_identity(self.root))
         items = A.computed_evidence(self.check(lease, footprint))
         items.update({k: A.supplied_evidence(k, v) for k, v in supplied.items()})
-        return admitter.decide(lease.id, token, self.check(lease, footprint), items)
+        base = self.bases.get(id(footprint))
+        return admitter.decide(lease.id, token, self.check(lease, footprint), items,
+                               base_holds=base.holds if base else None)
 
 
 @pytest.fixture
@@ -241,6 +250,24 @@ def test_a_neighbour_changed_since_the_grant_means_rebase(world: World) -> None:
                               "footprint since it was granted: re-apply this patch on the new head",)
 
 
+def test_a_patch_re_applied_on_the_new_head_after_a_rebase_is_applied(world: World) -> None:
+    a = world.lease("a", "export create_invoice", "implement")
+    b = world.lease("b", "export checkout", "implement")
+    # A's patch, made on the head its lease was granted on, arrives as a diff after B's was applied
+    text = (world.root / INVOICE).read_text()
+    (world.root / INVOICE).write_text(text.replace(*BODY[INVOICE]))
+    data = run_git(world.root, "diff").encode()
+    run_git(world.root, "checkout", "-q", "--", ".")
+    assert world.admit(b, world.patch(CALLER, keep=True), tests="pass").decision == A.APPLY  # and committed
+    given = patch_source.from_diff(world.root, data, "the diff a.diff", candidates=(a.head,))
+    assert given.base == a.head  # it fits the lease's head, which does not hold B's change
+    stale = patch_footprint(given)
+    world.bases[id(stale)] = BaseView(world.root, given)
+    assert world.admit(a, stale, tests="pass").decision == A.REBASE
+    # A re-applies its change on the new head, which holds B's: no longer stale
+    assert world.admit(a, world.patch(BODY), tests="pass").decision == A.APPLY
+
+
 def test_patches_of_unrelated_leases_do_not_make_each_other_stale(world: World) -> None:
     a = world.lease("a", "export create_invoice", "implement")
     b = world.lease("b", "export apply_discount", "implement")  # nothing of create_invoice's footprint
@@ -335,7 +362,7 @@ def test_run_tests_selects_exactly_the_tests_of_the_patch(world: World) -> None:
     assert evidence.run["command"][-2:] == ["tests/test_invoice.py::TestInvoice::test_describe",
                                             "tests/test_orders.py::test_checkout_marks_order_paid"]
     assert "2 passed" in evidence.run["output"]
-    assert evidence.evidence().value == "2 tests passed"
+    assert evidence.evidence().value == "2 selected tests: 2 passed"
 
 
 def test_run_tests_on_a_diff_that_is_not_applied_uses_a_temporary_worktree(world: World) -> None:
@@ -350,3 +377,18 @@ def test_run_tests_on_a_diff_that_is_not_applied_uses_a_temporary_worktree(world
     assert "2 failed" in evidence.run["output"]
     assert (world.root / INVOICE).read_text() == text  # the work tree was not touched
     assert run_git(world.root, "worktree", "list").count("\n") == 1  # and the temporary worktree is gone
+
+
+def test_tests_import_the_patched_tree_not_an_installed_package_of_the_same_name(make_git_repo,
+                                                                                   tmp_path: Path) -> None:
+    # `typer` is installed beside semlease: without the tree's src/ first on the path, the test would
+    # import that one and never see the patch.
+    root = make_git_repo(tmp_path / "r", {"src/typer/__init__.py": "VALUE = 1\n",
+                                          "tests/test_value.py": "import typer\n\n\ndef test_value():\n"
+                                                                 "    assert typer.VALUE == 2\n"})
+    (root / "src/typer/__init__.py").write_text("VALUE = 2\n")
+    given = patch_source.from_revisions(root, "HEAD")
+    evidence = A.run_patch_tests(root, given, patch_footprint(given), AdmissionConfig())
+    assert evidence.selection.tests == ("tests/test_value.py::test_value",)
+    assert evidence.run["import_paths"] == [str(root / "src"), str(root)]
+    assert (evidence.run["passed"], evidence.run["summary"]) == (True, "1 passed")

@@ -317,3 +317,38 @@ def test_a_diff_of_a_file_that_is_nowhere(repo: Path) -> None:
     with pytest.raises(DiffError) as error:
         patch_source.from_diff(repo, data, "the diff p.diff")
     assert str(error.value) == "the diff p.diff changes src/billing/gone.py, which is not in the work tree, nor in HEAD"
+
+
+def test_a_sub_folder_of_a_work_tree_reads_its_own_paths(make_git_repo, tmp_path: Path) -> None:
+    top = make_git_repo(tmp_path / "mono", {"shop/src/billing/invoice.py": INVOICE, "other/x.py": "X = 1\n"})
+    write_files(top, {"shop/src/billing/invoice.py": edit(INVOICE, "        return 1\n", "        return 2\n"),
+                      "other/x.py": "X = 2\n", "shop/new.py": "def fresh():\n    pass\n"})
+    shop = top / "shop"
+    fp = patch_footprint(patch_source.from_revisions(shop, "HEAD"))
+    assert sorted((s.id, s.change) for s in fp.symbols) == [
+        ("new.py::fresh", "added"), ("src/billing/invoice.py::Invoice.total", "modified")]
+    assert sorted(f.path for f in fp.files) == ["new.py", "src/billing/invoice.py"]  # other/ is not shop's
+    data = run_git(top, "diff", "--", "shop").encode()  # made at the top: paths start with shop/
+    run_git(top, "checkout", "-q", "--", ".")
+    from_top = patch_footprint(patch_source.from_diff(shop, data, "the diff p.diff"))
+    assert [(s.id, s.change) for s in from_top.symbols] == [("src/billing/invoice.py::Invoice.total", "modified")]
+
+
+def test_names_with_unusual_characters(make_git_repo, tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path / "r", {"src/café dir/naïve.py": "def f(x):\n    return x\n"})
+    write_files(root, {"src/café dir/naïve.py": "def f(x):\n    return x + 0\n"})
+    fp = patch_footprint(patch_source.from_revisions(root, "HEAD"))
+    assert [(s.id, s.change, s.lines) for s in fp.symbols] == [("src/café dir/naïve.py::f", "modified", (2,))]
+    quoted = run_git(root, "-c", "core.quotePath=true", "diff").encode()
+    assert b'"a/src/caf\\303\\251 dir/na\\303\\257ve.py"' in quoted
+    fp = patch_footprint(patch_source.from_diff(root, quoted, "the diff p.diff"))
+    assert [s.id for s in fp.symbols] == ["src/café dir/naïve.py::f"]
+
+
+def test_a_diff_of_another_layout_is_not_read_through_its_blob_ids(make_git_repo, tmp_path: Path) -> None:
+    top = make_git_repo(tmp_path / "mono", {"shop/invoice.py": INVOICE})
+    write_files(top, {"shop/invoice.py": edit(INVOICE, "        return 1\n", "        return 2\n")})
+    relative = run_git(top / "shop", "diff", "--relative").encode()  # paths relative to shop/
+    with pytest.raises(DiffError) as error:
+        patch_source.from_diff(top, relative, "the diff p.diff")
+    assert str(error.value) == "the diff p.diff changes invoice.py, which is not in the work tree, nor in HEAD"

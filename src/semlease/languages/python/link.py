@@ -20,7 +20,7 @@ disagree or cannot be resolved links nowhere, and ``x.unknown()`` never links to
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from semlease.domain import facts as F
@@ -48,6 +48,36 @@ def is_test_support_path(path: str) -> bool:
     name = parts[-1]
     return (name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
             or any(p in _TEST_DIRS for p in parts[:-1]))
+
+
+def _import_roots(files: Iterable[str], dirs: set[str], package_dirs: set[str]) -> set[str]:
+    """The folders a module name is counted from (``""`` for the top, ``src`` in a src layout, ...), filling
+    ``dirs`` (every folder holding a file) and ``package_dirs`` (folders with an ``__init__.py``)."""
+    for path in files:
+        d = posixpath.dirname(path)
+        if path.endswith("/__init__.py") or path == "__init__.py":
+            package_dirs.add(d)
+        while d:
+            if d in dirs:
+                break
+            dirs.add(d)
+            d = posixpath.dirname(d)
+    roots = {""}
+    for d in dirs:
+        depth = d.count("/") + 1
+        if d in package_dirs or depth > _MAX_ROOT_DEPTH:
+            continue
+        if posixpath.basename(d) in _ROOT_NAMES or any(posixpath.dirname(p) == d for p in package_dirs):
+            if not any(a in package_dirs for a in _ancestors(d)):
+                roots.add(d)
+    return roots
+
+
+def import_roots(files: Iterable[str]) -> list[str]:
+    """The folders to put on ``sys.path`` so that the repository's modules import from it, deepest first
+    (``src`` before the top): what a test run needs to test this tree rather than an installed copy."""
+    roots = _import_roots([f for f in files if f.endswith(".py")], set(), set())
+    return sorted(roots, key=lambda r: (-r.count("/") - (1 if r else 0), r))
 
 
 def pytest_node_id(node_id: str) -> str:
@@ -112,24 +142,7 @@ class PythonLinker:
 
     # ---------------------------------------------------------------- modules
     def _build_module_map(self) -> None:
-        for path in self.files:
-            d = posixpath.dirname(path)
-            if path.endswith("/__init__.py") or path == "__init__.py":
-                self.package_dirs.add(d)
-            while d:
-                if d in self.dirs:
-                    break
-                self.dirs.add(d)
-                d = posixpath.dirname(d)
-        roots = {""}
-        for d in self.dirs:
-            depth = d.count("/") + 1
-            if d in self.package_dirs or depth > _MAX_ROOT_DEPTH:
-                continue
-            if posixpath.basename(d) in _ROOT_NAMES or any(
-                    posixpath.dirname(p) == d for p in self.package_dirs):
-                if not any(a in self.package_dirs for a in _ancestors(d)):
-                    roots.add(d)
+        roots = _import_roots(self.files, self.dirs, self.package_dirs)
         # Deeper roots first so that `billing.invoice` prefers src/billing/invoice.py over a stray
         # top-level billing/ folder only when both exist; every name is still recorded.
         for root in sorted(roots, key=lambda r: (-r.count("/") - (1 if r else 0), r)):

@@ -256,7 +256,7 @@ def test_a_huge_diff_file_is_refused(agents: Agents, tmp_path: Path) -> None:
     with huge.open("wb") as out:
         out.truncate(65 * 1024 * 1024)
     result = agents.run("check", "--lease", "L1", "--diff", str(huge))
-    assert_bad_input(result, f"the diff {huge} is 64 MB, over the 64 MB limit")
+    assert_bad_input(result, f"the diff {huge} is 65 MB, over the 64 MB limit")
 
 
 @pytest.mark.parametrize(
@@ -296,3 +296,51 @@ def test_a_lease_of_another_repository_is_refused(agents: Agents, tmp_path: Path
     assert agents.admissions() == []
     checked = run_cli("check", "--lease", "L1", "--base", "HEAD", "--store", agents.store, repo=other, cwd=tmp_path)
     assert assert_bad_input(checked, "L1 is a lease on another repository (git:") == line
+
+
+def test_a_region_check_resolves_the_region_where_the_patch_starts(agents: Agents) -> None:
+    base = git(agents.root, "rev-parse", "HEAD").strip()
+    git(agents.root, "mv", "src/billing/tax.py", "src/billing/taxes.py")
+    agents.commit("rename tax.py")  # the work tree is the head now, where tax.py no longer exists
+    moved = agents.run("check", "--region", "file src/billing/tax.py", "--mode", "rename", "--base", base,
+                       "--head", "HEAD", store=False)
+    assert moved.returncode == 0, describe(moved)
+    assert "compute_tax" not in moved.stdout.split("inside the region:")[0]
+    implement = agents.run("check", "--region", "export compute_tax", "--mode", "implement", "--base", base,
+                           "--head", "HEAD", store=False)
+    assert implement.returncode == 1
+    assert ("SL002 src/billing/taxes.py:9: compute_tax: a public function is moved (was "
+            "src/billing/tax.py::compute_tax) under an implement lease; that needs a rename lease") in implement.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("admit", "--lease", "L1", "--token", "99999999999999999999", "--base", "HEAD"),
+         "token 99999999999999999999 was never issued by this store (tokens are 1 to 9223372036854775807)"),
+        (("show", "L99999999999999999999"), "no lease L99999999999999999999 in any store: lease ids are at most"),
+        (("admit", "--lease", "L1", "--token", "1", "--base", "HEAD"),
+         "the patch HEAD..work tree changes nothing: there is nothing to admit"),
+        (("admit", "--lease", "L1", "--token", "1", "--base", "HEAD", "--evidence", "review="),
+         "--evidence review= gives no value (e.g. --evidence review=pass)"),
+        (("check", "--lease", "L1", "--region", "export x", "--base", "HEAD"), "give --lease or --region, not both"),
+    ],
+)
+def test_more_bad_input(agents: Agents, args: tuple[str, ...], message: str) -> None:
+    acquire(agents, "export create_invoice", "agent-a", "implement")
+    assert_bad_input(agents.run(*args), message)
+    assert agents.admissions() == []
+
+
+def test_errors_are_json_with_format_json_and_sarif_with_format_sarif(agents: Agents, tmp_path: Path) -> None:
+    result = agents.run("check", "--lease", "L77", "--base", "HEAD", "--format", "json")
+    assert result.returncode == 2
+    assert json.loads(result.stdout) == {"error": "no lease L77 in this store", "exit_code": 2, "candidates": []}
+    out = tmp_path / "failed.sarif"
+    result = agents.run("check", "--lease", "L77", "--base", "HEAD", "--format", "sarif", "--output", str(out))
+    assert_bad_input(result, "no lease L77 in this store")
+    log = json.loads(out.read_text())
+    jsonschema.Draft4Validator(sarif_schema()).validate(log)
+    (invocation,) = log["runs"][0]["invocations"]
+    assert invocation == {"executionSuccessful": False, "toolExecutionNotifications": [
+        {"level": "error", "message": {"text": "no lease L77 in this store"}}]}

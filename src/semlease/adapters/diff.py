@@ -7,6 +7,7 @@ truncated or malformed diff is one clear line (exit 2), never a half-read patch.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -209,12 +210,23 @@ def _apply(hunks: tuple[Hunk, ...], text: str, path: str, *, forward: bool) -> s
                 continue
             found = source[at] if at < len(source) else None
             if found != line:
+                if found is not None and found.rstrip("\r\n") == line.rstrip("\r\n"):
+                    raise PatchMismatch(path, f"line {at + 1} ends with {_ending(found)} where the diff has "
+                                              f"{_ending(line)}")
                 raise PatchMismatch(path, f"line {at + 1} reads {_show(found)} where the diff expects {_show(line)}")
             if op != drop:
                 out.append(found)
             at += 1
     out.extend(source[at:])
     return "".join(out)
+
+
+def _ending(line: str) -> str:
+    if line.endswith("\r\n"):
+        return "CRLF"
+    if line.endswith("\n"):
+        return "LF"
+    return "CR" if line.endswith("\r") else "no line break"
 
 
 def _show(line: str | None) -> str:
@@ -368,9 +380,16 @@ def read_diff_file(path: str) -> bytes:
     import sys
 
     if path == "-":
-        return sys.stdin.buffer.read(MAX_DIFF_BYTES + 1)
+        data = sys.stdin.buffer.read(MAX_DIFF_BYTES + 1)
+        if len(data) > MAX_DIFF_BYTES:
+            raise DiffError(f"the diff on standard input is over the {MAX_DIFF_BYTES // 2**20} MB limit")
+        return data
     try:
         with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_DIFF_BYTES:
+                raise DiffError(f"the diff {path} is {size / 2**20:.0f} MB, over the {MAX_DIFF_BYTES // 2**20} MB "
+                                "limit")
             return handle.read(MAX_DIFF_BYTES + 1)
     except OSError as error:
         raise DiffError(f"cannot read the diff {path}: {error.strerror or error}") from error

@@ -557,7 +557,7 @@ def admissions(lease_id: Annotated[Optional[str], typer.Option("--lease", metava
     print(f"{'ID':<6} {'LEASE':<6} {'TOKEN':>5}  {'DECIDED':<24} {'DECISION':<8} TOUCHED")
     for a in found:
         print(f"{a.label:<6} {L.lease_label(a.lease_id):<6} {a.token:>5}  {L.iso(a.at):<24} {a.decision:<8} "
-              f"{len(a.touched)} nodes")
+              f"{_plural(len(a.touched), 'node')}")
         for reason in a.reasons:
             print(f"         {reason}")
 
@@ -591,12 +591,14 @@ def _print_admission(result) -> None:
         print(f"  {reason}")
     print("evidence:")
     for key, item in result.evidence.items():
-        need = "required" if key in result.required else "given"
-        print(f"  {key:<10} {'ok  ' if item.ok else 'FAIL'} {item.value}  ({item.source}, {need})")
+        required = key in result.required
+        mark = ("ok  " if item.ok else "FAIL") if required else "info"  # not required: told, not judged
+        print(f"  {key:<10} {mark} {item.value}  ({item.source}, {'required' if required else 'not required'})")
     for key in result.missing:
         print(f"  {key:<10} MISSING")
     for finding in result.check.findings:
-        print(f"  {finding.rule_id} {finding}")
+        late = "  (late work: judged by late_work, above)" if finding.rule == "lease-not-active" else ""
+        print(f"  {finding.rule_id} {finding}{late}")
 
 
 def _print_lease(lease: Lease) -> None:

@@ -47,7 +47,8 @@ def patch_text(patch: PatchFootprint) -> str:
         moved = f" (from {touch.old_path})" if touch.old_path and touch.old_path != touch.path else ""
         module = f", outside definitions: lines {_lines(touch.module_lines or touch.old_module_lines)}" if (
             touch.language and (touch.module_lines or touch.old_module_lines)) else ""
-        lines.append(f"  {touch.status:<8} {touch.path}{moved}{module}")
+        kind = " (binary)" if touch.binary else ""
+        lines.append(f"  {touch.status:<8} {touch.path}{kind}{moved}{module}")
     for s in patch.symbols:
         extra = f" (was {s.old_id})" if s.old_id else ""
         contract = "; ".join(str(d) for d in s.contract)

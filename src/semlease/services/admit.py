@@ -227,6 +227,10 @@ class Admitter:
                     rejects.append(f"evidence {key} fails: {item.value}")
             decision = REJECT if rejects else REBASE if rebases else APPLY
             reasons = rejects + rebases
+            if lease.state != L.ACTIVE and decision != REJECT:
+                reasons.append(f"late work: {lease.label} is {lease.state}, but nothing has touched its footprint "
+                               "since and no newer lease holds what the patch touches (late_work = "
+                               '"admit-if-fresh")')
             if decision == APPLY:
                 reasons.append("evidence complete: " + ", ".join(f"{k} ({evidence[k].value})" for k in required)
                                if required else "no evidence is required for this mode")

@@ -11,6 +11,7 @@ compares its contract before and after.
 
 from __future__ import annotations
 
+import textwrap
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from semlease.domain import patch as P
 from semlease.domain.facts import Definition, FileFacts
 from semlease.domain.graph import symbol_id
 from semlease.domain.patch import FileTouch, PatchFootprint, TouchedSymbol, text_digest
-from semlease.domain.shapes import FileShapes, contract_deltas
+from semlease.domain.shapes import FileShapes, SymbolShape, contract_deltas
 from semlease.languages import LanguageSupport, language_for
 
 
@@ -58,6 +59,23 @@ class _Version:
         if self._shapes is None:
             self._shapes = self.language.file_shapes(self.data or b"")
         return self._shapes
+
+    def shapes_of(self, qualname: str) -> tuple[SymbolShape, ...] | str:
+        """One definition's shapes; where the file as a whole cannot be read precisely (a syntax error
+        elsewhere in it), the definition's own text is read alone. A message when neither can be."""
+        whole = self.shapes
+        if whole.error is None:
+            return whole.shapes.get(qualname, ())
+        found: list[SymbolShape] = []
+        name = qualname.rpartition(".")[2]
+        lines = self.lines()
+        for d in self.defs.get(qualname, ()):
+            text = textwrap.dedent("\n".join(lines[d.span.start_line - 1:d.span.end_line])) + "\n"
+            alone = self.language.file_shapes(text.encode("utf-8", "surrogateescape"))
+            if alone.error is not None or name not in alone.shapes:
+                return whole.error
+            found += alone.shapes[name][:1]
+        return tuple(found)
 
     def lines(self) -> list[str]:
         return (self.data or b"").decode("utf-8", "surrogateescape").splitlines()
@@ -226,14 +244,15 @@ def _touched(p: _Pending) -> TouchedSymbol:
     contract: tuple = ()
     known, note = True, None
     if p.old is not None and p.new is not None and (public or kind == "fixture"):
-        before, after = p.old.shapes, p.new.shapes
-        if before.error or after.error:
+        before = p.old.shapes_of(p.old_qualname or p.qualname)
+        after = p.new.shapes_of(p.qualname)
+        if isinstance(before, str) or isinstance(after, str):
             known = False
-            note = f"cannot compare the contract: {'old' if before.error else 'new'} version of " \
-                   f"{p.old.path if before.error else p.new.path}: {before.error or after.error}"
+            note = f"cannot compare the contract: {'old' if isinstance(before, str) else 'new'} version of " \
+                   f"{p.old.path if isinstance(before, str) else p.new.path}: " \
+                   f"{before if isinstance(before, str) else after}"
         else:
-            contract = contract_deltas(before.shapes.get(p.old_qualname or p.qualname, ()),
-                                       after.shapes.get(p.qualname, ()))
+            contract = contract_deltas(before, after)
     digest = p.new.digest(p.qualname) if p.new is not None else None
     return TouchedSymbol(
         id=symbol_id(version.path, p.qualname), kind=kind, change=p.change, path=version.path, digest=digest,

@@ -180,3 +180,10 @@ def test_names_git_quotes_plain_diffs_of_a_copy_and_format_patch_mail() -> None:
     assert [(c.path, c.removed, c.added) for c in parse_diff(mail)] == [("a.py", (1,), (1,))]
     mode_only = "diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n"
     assert [(c.path, c.status, c.hunks) for c in parse_diff(mode_only)] == [("run.sh", "modified", ())]
+
+
+def test_line_endings_that_differ_are_named() -> None:
+    (change,) = parse_diff("--- a.py\n+++ a.py\n@@ -1,2 +1,2 @@\n x = 1\n-y = 2\n+y = 3\n")
+    with pytest.raises(PatchMismatch) as error:
+        apply_change(change, "x = 1\r\ny = 2\r\n")
+    assert str(error.value) == "the diff does not fit a.py: line 1 ends with CRLF where the diff has LF"

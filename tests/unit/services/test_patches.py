@@ -352,3 +352,14 @@ def test_a_diff_of_another_layout_is_not_read_through_its_blob_ids(make_git_repo
     with pytest.raises(DiffError) as error:
         patch_source.from_diff(top, relative, "the diff p.diff")
     assert str(error.value) == "the diff p.diff changes invoice.py, which is not in the work tree, nor in HEAD"
+
+
+def test_a_syntax_error_elsewhere_in_the_file_does_not_hide_a_definition_s_contract(repo: Path) -> None:
+    broken = INVOICE + "\n\ndef unfinished(:\n    pass\n"
+    commit(repo, {"src/billing/invoice.py": broken})
+    commit(repo, {"src/billing/invoice.py": edit(broken, "def create_invoice(order, *, tax=True):",
+                                                  "def create_invoice(order, *, tax=False):")})
+    (symbol,) = footprint_of(repo).symbols
+    assert (symbol.id, symbol.contract_known) == ("src/billing/invoice.py::create_invoice", True)
+    assert symbol.contract == (ContractDelta("parameter tax", "keyword-only 2: tax = True",
+                                             "keyword-only 2: tax = False"),)

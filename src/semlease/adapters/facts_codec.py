@@ -12,12 +12,13 @@ import marshal
 
 from semlease.domain.facts import Binding, Definition, FileFacts, FixtureInfo, Import, Reference, Span
 
-FORMAT = 3
+FORMAT = 4  # 4: without the path, so that files of the same content share one entry
 
 
 def encode(f: FileFacts) -> bytes:
+    """The facts without their path: extraction reads only the bytes, so any file with these bytes has them."""
     return marshal.dumps((
-        FORMAT, f.path, f.language, f.line_count,
+        FORMAT, f.language, f.line_count,
         tuple(_definition(d) for d in f.definitions),
         tuple((i.module, i.name, i.alias, i.line, i.level, i.scope, i.type_checking) for i in f.imports),
         tuple((r.scope, r.chain, r.kind, r.line) for r in f.references),
@@ -34,11 +35,12 @@ def _definition(d: Definition) -> tuple:
             d.fixture_requests, d.bases, d.returns)
 
 
-def decode(data: bytes) -> FileFacts:
+def decode(data: bytes, path: str) -> FileFacts:
+    """The facts of the file at ``path`` whose bytes gave ``data``."""
     loaded = marshal.loads(data)
     if loaded[0] != FORMAT:
         raise ValueError(f"cached facts in format {loaded[0]}, expected {FORMAT}")
-    (fmt, path, language, line_count, defs, imports, refs, dunder_all, syntax_errors,
+    (fmt, language, line_count, defs, imports, refs, dunder_all, syntax_errors,
      module_fixture_requests, notes, bindings, pytest_plugins) = loaded
     return FileFacts(
         path=path, language=language, line_count=line_count,

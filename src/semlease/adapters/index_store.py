@@ -21,14 +21,14 @@ from semlease.domain.facts import FileFacts
 from semlease.domain.graph import CONTAINS, Edge, Node, SymbolGraph, Unresolved
 from semlease.errors import IndexError_
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: interfaces, link dependencies, owners of edges and dotted names (incremental relink)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, language TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL, line_count INTEGER NOT NULL, syntax_errors INTEGER NOT NULL,
-    notes TEXT NOT NULL, facts BLOB NOT NULL);
+    notes TEXT NOT NULL, facts BLOB NOT NULL, interface TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL, qualname TEXT NOT NULL,
@@ -36,8 +36,9 @@ CREATE TABLE IF NOT EXISTS nodes (
     contract_end INTEGER, signature TEXT, parent TEXT, fixture_name TEXT, language TEXT,
     test_support INTEGER NOT NULL, more_spans TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS edges (src TEXT NOT NULL, dst TEXT NOT NULL, kind TEXT NOT NULL,
-    how TEXT NOT NULL, line INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS dotted (name TEXT NOT NULL, id TEXT NOT NULL);
+    how TEXT NOT NULL, line INTEGER NOT NULL, src_path TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dotted (name TEXT NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS link_deps (path TEXT NOT NULL, dep TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS unresolved (path TEXT NOT NULL, line INTEGER NOT NULL, scope TEXT NOT NULL,
     text TEXT NOT NULL, reason TEXT NOT NULL);
 """
@@ -52,6 +53,11 @@ _GRAPH_INDEXES = {
     "edges_src": "edges(src, kind)",
     "edges_dst": "edges(dst, kind)",
     "dotted_name": "dotted(name)",
+    "edges_src_path": "edges(src_path)",
+    "dotted_path": "dotted(path)",
+    "unresolved_path": "unresolved(path)",
+    "link_deps_dep": "link_deps(dep)",
+    "link_deps_path": "link_deps(path)",
 }
 
 _NODE_COLUMNS = ("id, kind, path, qualname, start_line, end_line, contract_start, contract_end, "
@@ -74,18 +80,19 @@ class ExtractedFile:
     """A freshly extracted file: its facts encoded once, in the worker, as they will be stored."""
 
     state: FileState
-    data: bytes  # facts_codec.encode(facts)
+    data: bytes  # facts_codec.encode(facts): the facts without their path
     line_count: int
     syntax_errors: int
     notes: str
+    interface: str  # the language's digest of what other files' linking reads of this one
 
     @classmethod
-    def of(cls, state: FileState, facts: FileFacts) -> ExtractedFile:
+    def of(cls, state: FileState, facts: FileFacts, interface: str = "") -> ExtractedFile:
         return cls(state, facts_codec.encode(facts), facts.line_count, len(facts.syntax_errors),
-                   "\n".join(facts.notes))
+                   "\n".join(facts.notes), interface)
 
     def facts(self) -> FileFacts:
-        return facts_codec.decode(self.data)
+        return facts_codec.decode(self.data, self.state.path)
 
 
 class IndexStore:
@@ -128,6 +135,23 @@ class IndexStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def copy_from(self, other: Path) -> bool:
+        """Replace this (empty) index with a copy of another built index of this schema; False when
+        ``other`` is not one (or cannot be read), and nothing is changed."""
+        try:
+            source = sqlite3.connect(f"file:{other}?mode=ro", uri=True, timeout=5)
+            try:
+                if source.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                    return False
+                if source.execute("SELECT value FROM meta WHERE key='built_at'").fetchone() is None:
+                    return False
+                source.backup(self.conn)
+            finally:
+                source.close()
+        except sqlite3.Error:
+            return False
+        return True
+
     # ------------------------------------------------------------------ meta
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -144,47 +168,84 @@ class IndexStore:
     def load_facts(self, paths: Iterable[str] | None = None) -> dict[str, FileFacts]:
         if paths is None:
             rows = self.conn.execute("SELECT path, facts FROM files")
-            return {p: facts_codec.decode(blob) for p, blob in rows}
+            return {p: facts_codec.decode(blob, p) for p, blob in rows}
         out: dict[str, FileFacts] = {}
         for p in paths:
             row = self.conn.execute("SELECT facts FROM files WHERE path=?", (p,)).fetchone()
             if row:
-                out[p] = facts_codec.decode(row[0])
+                out[p] = facts_codec.decode(row[0], p)
         return out
+
+    def languages(self) -> dict[str, str]:
+        """Path -> language of every indexed file."""
+        return dict(self.conn.execute("SELECT path, language FROM files"))
+
+    def interfaces(self, paths: Iterable[str]) -> dict[str, str]:
+        out = {}
+        for chunk in _chunks(sorted(set(paths))):
+            out.update(self.conn.execute(
+                f"SELECT path, interface FROM files WHERE path IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    def dependents(self, paths: Iterable[str]) -> set[str]:
+        """Files whose last linking read any of ``paths``."""
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(paths))):
+            found.update(r[0] for r in self.conn.execute(
+                f"SELECT DISTINCT path FROM link_deps WHERE dep IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    def unresolved_texts(self) -> list[tuple[str, str]]:
+        """``(path, text)`` of every use the linker could not bind."""
+        return list(self.conn.execute("SELECT DISTINCT path, text FROM unresolved"))
 
     # ------------------------------------------------------------------ writing
     def save(self, *, meta: dict[str, str], changed: Iterable[ExtractedFile], touched: Iterable[FileState],
-             removed: Iterable[str], skipped: Iterable[tuple[str, str]], graph: SymbolGraph | None) -> None:
-        """Write one refresh atomically: changed files' facts, new stat data, and the linked graph."""
+             removed: Iterable[str], skipped: Iterable[tuple[str, str]], graph: SymbolGraph | None,
+             reads: dict[str, set[str]] | None = None, relinked: Iterable[str] | None = None) -> None:
+        """Write one refresh atomically: changed files' facts, new stat data, and the linked graph. With
+        ``relinked``, ``graph`` holds only those files' nodes and edges, which replace theirs; without it,
+        it is the whole graph. ``reads`` are, per linked file, the files its linking read."""
         c = self.conn
         try:
             c.execute("BEGIN IMMEDIATE")
             c.executemany("DELETE FROM files WHERE path=?", ((p,) for p in removed))
             c.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)",
                 ((e.state.path, e.state.language, e.state.digest, e.state.size, e.state.mtime_ns,
-                  e.line_count, e.syntax_errors, e.notes, e.data) for e in changed))
+                  e.line_count, e.syntax_errors, e.notes, e.data, e.interface) for e in changed))
             c.executemany("UPDATE files SET size=?, mtime_ns=? WHERE path=?",
                           ((s.size, s.mtime_ns, s.path) for s in touched))
             c.execute("DELETE FROM skipped")
             c.executemany("INSERT OR REPLACE INTO skipped VALUES (?,?)", skipped)
             if graph is not None:
-                for name in _GRAPH_INDEXES:
-                    c.execute(f"DROP INDEX IF EXISTS {name}")
-                for table in ("nodes", "edges", "dotted", "unresolved"):
-                    c.execute(f"DELETE FROM {table}")
+                if relinked is None:  # the whole graph: bulk load, then build the indexes once
+                    for name in _GRAPH_INDEXES:
+                        c.execute(f"DROP INDEX IF EXISTS {name}")
+                    for table in ("nodes", "edges", "dotted", "unresolved", "link_deps"):
+                        c.execute(f"DELETE FROM {table}")
+                else:  # some files' part of it: replaced in place, through the indexes
+                    for chunk in _chunks(sorted(set(relinked))):
+                        marks = ",".join("?" * len(chunk))
+                        for table, column in (("nodes", "path"), ("edges", "src_path"), ("dotted", "path"),
+                                              ("unresolved", "path"), ("link_deps", "path")):
+                            c.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
                 c.executemany(f"INSERT OR REPLACE INTO nodes ({_NODE_COLUMNS}, name) "
                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                               (_node_row(n) + (n.name,) for n in graph.iter_nodes()))
                 # `contains` is not stored: a node's parent column says the same thing.
-                c.executemany("INSERT INTO edges VALUES (?,?,?,?,?)",
-                              ((e.src, e.dst, e.kind, e.how, e.line) for e in graph.all_edges()
-                               if e.kind != CONTAINS))
-                c.executemany("INSERT INTO dotted VALUES (?,?)", graph.dotted_items())
+                c.executemany("INSERT INTO edges VALUES (?,?,?,?,?,?)",
+                              ((e.src, e.dst, e.kind, e.how, e.line, e.src.partition("::")[0])
+                               for e in graph.all_edges() if e.kind != CONTAINS))
+                c.executemany("INSERT INTO dotted VALUES (?,?,?)", graph.dotted_rows())
                 c.executemany("INSERT INTO unresolved VALUES (?,?,?,?,?)",
                               ((u.path, u.line, u.scope, u.text, u.reason) for u in graph.unresolved))
-                for name, target in _GRAPH_INDEXES.items():
-                    c.execute(f"CREATE INDEX {name} ON {target}")
+                c.executemany("INSERT INTO link_deps VALUES (?,?)",
+                              ((path, dep) for path, deps in sorted((reads or {}).items())
+                               for dep in sorted(deps) if dep != path))
+                if relinked is None:
+                    for name, target in _GRAPH_INDEXES.items():
+                        c.execute(f"CREATE INDEX {name} ON {target}")
             c.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", meta.items())
             c.execute("COMMIT")
         except BaseException:
@@ -304,6 +365,11 @@ class StoredGraph:
             sql += f" WHERE kind IN ({','.join('?' * len(kinds))})"
             args = tuple(kinds)
         return [r[0] for r in self.conn.execute(sql, args)]
+
+
+def _chunks(items: list, size: int = 500) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _node_row(n: Node) -> tuple:

@@ -151,7 +151,7 @@ class SymbolGraph:
         self._by_name: dict[str, list[str]] = {}
         self._by_qualname: dict[str, list[str]] = {}
         self._by_file: dict[str, list[str]] = {}
-        self._dotted: dict[str, dict[str, None]] = {}  # an insertion-ordered set per name
+        self._dotted: dict[str, dict[str, str]] = {}  # name -> node id -> owner file (insertion-ordered)
         self.unresolved: list[Unresolved] = []
         self._edge_count = 0
 
@@ -186,8 +186,10 @@ class SymbolGraph:
         self._in.setdefault(edge.dst, {})[(edge.src, edge.kind)] = edge
         self._edge_count += 1
 
-    def add_dotted(self, dotted: str, node_id: str) -> None:
-        self._dotted.setdefault(dotted, {})[node_id] = None
+    def add_dotted(self, dotted: str, node_id: str, owner: str | None = None) -> None:
+        """``dotted`` imports as ``node_id``; ``owner`` is the file whose module name it is written with
+        (a package re-exporting a name owns that spelling), the node's own file by default."""
+        self._dotted.setdefault(dotted, {}).setdefault(node_id, owner or split_id(node_id)[0])
 
     # -- reading (GraphReader) --------------------------------------------------------------------
     def node(self, node_id: str) -> Node | None:
@@ -234,6 +236,10 @@ class SymbolGraph:
 
     def dotted_items(self) -> Iterable[tuple[str, str]]:
         return ((dotted, i) for dotted, ids in self._dotted.items() for i in ids)
+
+    def dotted_rows(self) -> Iterable[tuple[str, str, str]]:
+        """``(dotted name, node id, owner file)``."""
+        return ((dotted, i, owner) for dotted, ids in self._dotted.items() for i, owner in ids.items())
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """The graph as networkx: node attribute ``data`` is the Node, edge key is the edge kind and

@@ -7,11 +7,11 @@ reads a stored index never pays for loading parsers.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from semlease.domain.facts import FileFacts
-from semlease.domain.graph import SymbolGraph
+from semlease.domain.graph import GraphReader, SymbolGraph
 from semlease.domain.shapes import FileShapes
 
 
@@ -25,6 +25,8 @@ class LanguageSupport:
     test_code: str  # "module:function" taking a path and saying whether it holds test code
     test_id: str  # "module:function" turning a test's graph id into the id its test runner takes
     import_roots: str  # "module:function" taking the repository's files, giving the folders to import from
+    interface_digest: str  # "module:function": FileFacts -> digest of what other files' linking reads
+    interface_names: str  # "module:function": FileFacts -> the names the file offers others
     # Files that change what the extractor produces; their content is part of the cache key.
     query_files: tuple[str, ...] = ()
 
@@ -43,8 +45,19 @@ class LanguageSupport:
     def roots(self, files: list[str]) -> list[str]:
         return _load(self.import_roots)(files)
 
-    def link(self, facts: Mapping[str, FileFacts], graph: SymbolGraph) -> None:
-        _load(self.linker)(facts, graph)
+    def link(self, facts: Mapping[str, FileFacts], graph: SymbolGraph, *, files: Iterable[str] | None = None,
+             targets: Iterable[str] | None = None, base: GraphReader | None = None) -> dict[str, set[str]]:
+        """Link ``facts`` into ``graph``: every file, or only ``targets`` (``files`` then lists every file of
+        the language, ``facts`` may load lazily, ``base`` has the other files' nodes). Returns, per linked
+        file, the files its linking read."""
+        return _load(self.linker)(facts, graph, files=files, targets=targets, base=base)
+
+    def interface(self, facts: FileFacts) -> str:
+        """A digest of what other files' linking can read of this one."""
+        return _load(self.interface_digest)(facts)
+
+    def offered_names(self, facts: FileFacts) -> set[str]:
+        return _load(self.interface_names)(facts)
 
 
 PYTHON = LanguageSupport(
@@ -56,10 +69,19 @@ PYTHON = LanguageSupport(
     test_code="semlease.languages.python.link:is_test_support_path",
     test_id="semlease.languages.python.link:pytest_node_id",
     import_roots="semlease.languages.python.link:import_roots",
+    interface_digest="semlease.languages.python.link:interface_digest",
+    interface_names="semlease.languages.python.link:interface_names",
     query_files=("tags.scm", "locals.scm"),
 )
 
 LANGUAGES: tuple[LanguageSupport, ...] = (PYTHON,)
+
+
+def by_name(name: str) -> LanguageSupport:
+    for language in LANGUAGES:
+        if language.name == name:
+            return language
+    raise KeyError(name)
 
 
 def language_for(path: str) -> LanguageSupport | None:

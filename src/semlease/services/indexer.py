@@ -12,10 +12,12 @@ import hashlib
 import importlib.util
 import multiprocessing
 import os
+import posixpath
+import re
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,8 +25,9 @@ from pathlib import Path
 
 import semlease
 from semlease import languages
-from semlease.adapters import git
+from semlease.adapters import facts_codec, git
 from semlease.adapters.discover import SourceFile, discover
+from semlease.adapters.facts_cache import CachedFacts, FactsCache
 from semlease.adapters.index_store import ExtractedFile, FileState, IndexStore
 from semlease.domain.facts import FileFacts
 from semlease.domain.graph import SymbolGraph
@@ -51,6 +54,7 @@ class IndexReport:
     up_to_date: bool = False
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+    relinked: int | None = None  # files linked again: None when nothing was, -1 when every file was
 
 
 def index_location(root: Path) -> Path:
@@ -89,17 +93,27 @@ def _writable(folder: Path) -> bool:
     return os.access(probe, os.W_OK)
 
 
-def extractor_fingerprint() -> str:
-    """Changes whenever an extractor's code or query files change, invalidating cached facts."""
-    h = hashlib.sha1(semlease.__version__.encode())
-    for language in languages.LANGUAGES:
-        h.update(language.name.encode())
-        spec = importlib.util.find_spec(language.extractor.partition(":")[0])
+def extractor_fingerprint(language: languages.LanguageSupport | None = None) -> str:
+    """Changes whenever an extractor's code or query files change, invalidating what it produced: one
+    language's, or (``language`` None) every language's."""
+    h = hashlib.sha1(f"{semlease.__version__} facts {facts_codec.FORMAT}".encode())
+    for lang in (language,) if language is not None else languages.LANGUAGES:
+        h.update(lang.name.encode())
+        spec = importlib.util.find_spec(lang.extractor.partition(":")[0])
         if spec is not None and spec.origin:
             h.update(Path(spec.origin).read_bytes())
-        for name in language.query_files:
-            h.update(load_query(language.name, name).encode())
+        for name in lang.query_files:
+            h.update(load_query(lang.name, name).encode())
     return h.hexdigest()
+
+
+def facts_cache_location(root: Path) -> Path:
+    """The extraction cache every worktree of the repository shares: in the common git directory."""
+    common = git.git_common_dir(root)
+    preferred = (common / "semlease" / "facts.db") if common is not None else index_location(root).parent / "facts.db"
+    if _writable(preferred.parent):
+        return preferred
+    return index_location(root).parent / "facts.db"
 
 
 def build_index(root: Path, *, progress: Progress | None = None, force: bool = False,
@@ -112,64 +126,156 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
     location = index_location(root)
     discovery = discover(root, extensions=languages.all_extensions())
     head = git.head_commit(root)
-    fingerprint = extractor_fingerprint()
+    prints = {lang.name: extractor_fingerprint(lang) for lang in languages.LANGUAGES}
     clock.lap("discover")
     with IndexStore.open(location) as store:
-        if store.meta("extractor") != fingerprint:
-            force = True
+        if not store.is_built() and not force:
+            _seed_from_a_sibling(store, location, root)
+            clock.lap("seed")
+        stale = {name for name, fp in prints.items() if store.meta(f"extractor.{name}") != fp}
         stored = store.file_states()
-        previous = {} if force else stored
+        previous = {p: st for p, st in stored.items() if not force and st.language not in stale}
         current = {f.path: f for f in discovery.files}
         removed = [p for p in stored if p not in current]
         unchanged: list[str] = []
         touched: list[FileState] = []
-        to_extract: list[SourceFile] = []
+        to_check: list[SourceFile] = []
         for f in discovery.files:
             old = previous.get(f.path)
             if old is not None and old.size == f.size and old.mtime_ns == f.mtime_ns:
                 unchanged.append(f.path)
             else:
-                to_extract.append(f)
+                to_check.append(f)
         skipped = list((s.path, s.reason) for s in discovery.skipped)
-        extracted: list[ExtractedFile] = []
-        for item in _extract_all(to_extract, previous, progress, workers):
-            if isinstance(item, FileState):
-                touched.append(item)  # same content, new stat data
-                unchanged.append(item.path)
-            elif isinstance(item, ExtractedFile):
-                extracted.append(item)
-            else:
-                skipped.append(item)
-                if item[0] in stored:
-                    removed.append(item[0])  # was indexed, cannot be read now
-        clock.lap("extract")
-        nothing_changed = not extracted and not removed and store.is_built() and not force
-        meta = {"root": str(root), "head": head or "", "extractor": fingerprint,
-                "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        extracted, hashed = _fresh_facts(root, to_check, previous, prints, progress, workers, skipped, touched,
+                                         unchanged, clock)
+        for path, _ in skipped:
+            if path in stored and path not in removed:
+                removed.append(path)  # was indexed, cannot be read now
+        added = [e.state.path for e in extracted if e.state.path not in stored]
+        nothing_changed = not extracted and not removed and store.is_built() and not force and not stale
+        meta = {"root": str(root), "head": head or "", "extractor": extractor_fingerprint(),
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                **{f"extractor.{name}": fp for name, fp in prints.items()}}
         graph = None
+        reads: dict[str, set[str]] = {}
+        relinked: set[str] | None = None
         with _cycle_collector_paused():
-            if not nothing_changed or not store.is_built():
+            if nothing_changed:
+                meta.pop("built_at")
+            elif store.is_built() and not force and not stale and not removed and not added:
+                if progress:
+                    progress("linking", 0, 0)
+                graph, reads, relinked = relink(store, extracted)
+                clock.lap("link")
+            else:
                 facts: dict[str, FileFacts] = store.load_facts(unchanged) if unchanged else {}
                 facts.update({e.state.path: e.facts() for e in extracted})
                 clock.lap("load")
                 if progress:
                     progress("linking", 0, 0)
-                graph = link(facts)
+                graph, reads = link(facts)
                 clock.lap("link")
-                if progress:
-                    progress("writing the index", 0, 0)
-            else:
-                meta.pop("built_at")
-            store.save(meta=meta, changed=extracted, touched=touched, removed=removed,
-                       skipped=skipped, graph=graph)
+            if progress and graph is not None:
+                progress("writing the index", 0, 0)
+            store.save(meta=meta, changed=extracted, touched=touched, removed=removed, skipped=skipped,
+                       graph=graph, reads=reads, relinked=relinked)
         clock.lap("save")
         return IndexReport(
             root=str(root), index_path=str(location), head=head, files=len(unchanged) + len(extracted),
-            extracted=len(extracted), reused=len(unchanged), removed=len(removed),
+            extracted=len(extracted) - hashed, reused=len(unchanged) + hashed, removed=len(removed),
             skipped=tuple(sorted(skipped)),
             syntax_error_files=tuple(store.files_with_syntax_errors()) if with_counts else (),
             counts=store.counts() if with_counts else {}, up_to_date=graph is None,
-            seconds=time.perf_counter() - started, timings=timings)
+            seconds=time.perf_counter() - started, timings=timings,
+            relinked=len(relinked) if relinked is not None else (None if graph is None else -1))
+
+
+def _fresh_facts(root: Path, files: list[SourceFile], previous: dict[str, FileState], prints: dict[str, str],
+                 progress: Progress | None, workers: int | None, skipped: list, touched: list[FileState],
+                 unchanged: list[str], clock: _Clock) -> tuple[list[ExtractedFile], int]:
+    """Facts of the files whose stat data moved: the same content keeps its facts (new stat data only),
+    content the shared cache knows is taken from it, the rest is extracted in worker processes (and
+    added to the cache). Returns the new facts and how many of them came from the cache."""
+    extracted: list[ExtractedFile] = []
+    misses: list[tuple[SourceFile, str, str]] = []  # (file, language, digest)
+    known: dict[str, list[tuple[SourceFile, str]]] = {}  # language -> [(file, digest)] to look up
+    if progress:
+        progress("hashing", 0, len(files))
+    for i, f in enumerate(files, 1):
+        language = languages.language_for(f.path)
+        try:
+            data = f.abs_path.read_bytes()
+        except OSError as exc:
+            skipped.append((f.path, f"unreadable: {exc.strerror or exc}"))
+            continue
+        if language is None:
+            skipped.append((f.path, "no extractor for this file type"))
+            continue
+        digest = git.hash_blob(data)  # the git blob id: cached facts line up with git
+        old = previous.get(f.path)
+        if old is not None and old.digest == digest and old.language == language.name:
+            touched.append(FileState(f.path, language.name, digest, f.size, f.mtime_ns))  # same content
+            unchanged.append(f.path)
+        else:
+            known.setdefault(language.name, []).append((f, digest))
+        if progress and i % 256 == 0:
+            progress("hashing", i, len(files))
+    clock.lap("hash")
+    hits = 0
+    with _open_cache(root) as cache:
+        for name, pending in known.items():
+            found = cache.get(name, prints[name], [d for _, d in pending]) if cache is not None else {}
+            for f, digest in pending:
+                entry = found.get(digest)
+                if entry is None:
+                    misses.append((f, name, digest))
+                    continue
+                hits += 1
+                extracted.append(ExtractedFile(FileState(f.path, name, digest, f.size, f.mtime_ns), entry.data,
+                                               entry.line_count, entry.syntax_errors, entry.notes, entry.interface))
+        clock.lap("cache")
+        new = []
+        for item in _extract_all([f for f, _, _ in misses], progress, workers):
+            if isinstance(item, ExtractedFile):
+                new.append(item)
+            else:
+                skipped.append(item)
+        extracted += new
+        if cache is not None:
+            by_language: dict[str, list] = {}
+            for e in new:
+                by_language.setdefault(e.state.language, []).append(
+                    (e.state.digest, CachedFacts(e.data, e.line_count, e.syntax_errors, e.notes, e.interface)))
+            for name, entries in by_language.items():
+                cache.put(name, prints[name], entries)
+        clock.lap("extract")
+    return extracted, hits
+
+
+@contextmanager
+def _open_cache(root: Path) -> Iterator[FactsCache | None]:
+    cache = FactsCache.open(facts_cache_location(root))
+    try:
+        yield cache
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _seed_from_a_sibling(store: IndexStore, location: Path, root: Path) -> None:
+    """A new worktree starts from the index of another worktree of the same repository (the same folder
+    in it): what they share needs no extraction and no linking, only new stat data."""
+    common = git.git_common_dir(root)
+    if common is None:
+        return
+    siblings = sorted((common / "worktrees").glob(f"*/semlease/{location.name}"))
+    candidates = [common / "semlease" / location.name, *siblings]
+    for candidate in candidates:
+        if candidate == location or not candidate.is_file():
+            continue
+        if store.copy_from(candidate):
+            return
 
 
 @contextmanager
@@ -198,18 +304,95 @@ class _Clock:
         self.last = now
 
 
-def link(facts: dict[str, FileFacts]) -> SymbolGraph:
+def link(facts: dict[str, FileFacts]) -> tuple[SymbolGraph, dict[str, set[str]]]:
+    """Link every file; also returns, per file, the files its linking read."""
     graph = SymbolGraph()
+    reads: dict[str, set[str]] = {}
     for language in languages.LANGUAGES:
         mine = {p: f for p, f in facts.items() if f.language == language.name}
         if mine:
-            language.link(mine, graph)
-    return graph
+            reads.update(language.link(mine, graph))
+    return graph, reads
 
 
-def _extract_all(files: list[SourceFile], previous: dict[str, FileState], progress: Progress | None,
-                 workers: int | None):
-    jobs = [(f.path, str(f.abs_path), f.size, f.mtime_ns, previous.get(f.path)) for f in files]
+class _FactsView(Mapping[str, FileFacts]):
+    """Every file's facts, decoded from the index when first asked for; the new facts of changed files."""
+
+    def __init__(self, store: IndexStore, paths: Iterable[str], fresh: dict[str, FileFacts]) -> None:
+        self.store, self.paths, self.fresh = store, set(paths), dict(fresh)
+
+    def __getitem__(self, path: str) -> FileFacts:
+        found = self.fresh.get(path)
+        if found is None:
+            found = self.store.load_facts([path]).get(path)
+            if found is None:
+                raise KeyError(path)
+            self.fresh[path] = found
+        return found
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.paths))
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def relink(store: IndexStore, changed: list[ExtractedFile]) -> tuple[SymbolGraph, dict[str, set[str]], set[str]]:
+    """Link again only what the changed files can reach (the same files, no file added or removed).
+
+    A file whose interface (what other files' linking reads of it) is unchanged is relinked alone.
+    Otherwise every file whose last linking read it is relinked too, every file under it when it is a
+    conftest.py, and every file with an unresolved use naming a name it now offers. When relinking changes
+    the kind of a node (a class found to be a unittest test case), the readers of its file follow.
+    Returns the graph of the relinked files, their reads, and which files they are."""
+    fresh = {e.state.path: e.facts() for e in changed}
+    by_language = store.languages()
+    old_interfaces = store.interfaces(fresh)
+    targets = set(fresh)
+    widened = [e for e in changed if e.interface != old_interfaces.get(e.state.path)]
+    if widened:
+        paths = {e.state.path for e in widened}
+        targets |= store.dependents(paths)
+        for path in paths:
+            if posixpath.basename(path) == "conftest.py":
+                folder = posixpath.dirname(path)
+                targets |= {p for p in by_language if not folder or p.startswith(folder + "/")}
+        old = store.load_facts(paths)
+        offered: set[str] = set()
+        for e in widened:
+            language = languages.by_name(e.state.language)
+            before = language.offered_names(old[e.state.path]) if e.state.path in old else set()
+            offered |= language.offered_names(fresh[e.state.path]) - before
+        if offered:
+            for path, text in store.unresolved_texts():
+                if offered & set(_WORDS.findall(text)):
+                    targets.add(path)
+    base = store.graph()
+    while True:
+        graph = SymbolGraph()
+        reads: dict[str, set[str]] = {}
+        for language in languages.LANGUAGES:
+            files = [p for p, name in by_language.items() if name == language.name]
+            mine = targets.intersection(files)
+            if mine:
+                view = _FactsView(store, files, {p: f for p, f in fresh.items() if f.language == language.name})
+                reads.update(language.link(view, graph, files=files, targets=mine, base=base))
+        moved = {n.path for n in graph.iter_nodes() if (old_node := base.node(n.id)) is not None
+                 and old_node.kind != n.kind}
+        more = store.dependents(moved) - targets if moved else set()
+        if not more:
+            return graph, reads, targets
+        targets |= more
+
+
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _extract_all(files: list[SourceFile], progress: Progress | None, workers: int | None):
+    jobs = [(f.path, str(f.abs_path), f.size, f.mtime_ns) for f in files]
     total = len(jobs)
     if progress:
         progress("extracting", 0, total)
@@ -243,21 +426,18 @@ def _extract_chunk(jobs: list[tuple]) -> list:
 
 
 def _extract_one(job: tuple):
-    """Read and extract one file. Returns ExtractedFile, FileState (content unchanged) or (path, reason)."""
-    path, abs_path, size, mtime_ns, old = job
+    """Read and extract one file. Returns ExtractedFile or (path, reason)."""
+    path, abs_path, size, mtime_ns = job
     try:
         data = Path(abs_path).read_bytes()
     except OSError as exc:
         return (path, f"unreadable: {exc.strerror or exc}")
-    digest = git.hash_blob(data)  # the git blob id: cached facts line up with git
     language = languages.language_for(path)
     if language is None:
         return (path, "no extractor for this file type")
-    state = FileState(path, language.name, digest, size, mtime_ns)
-    if old is not None and old.digest == digest and old.language == language.name:
-        return state
+    state = FileState(path, language.name, git.hash_blob(data), size, mtime_ns)
     try:
         facts = language.extract(path, data)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the index; it is reported
         return (path, f"extractor failed: {type(exc).__name__}: {exc}")
-    return ExtractedFile.of(state, facts)
+    return ExtractedFile.of(state, facts, language.interface(facts))

@@ -50,13 +50,13 @@ def test_facts_round_trip_exactly():
     assert facts.definitions and facts.imports and facts.references  # the sample exercises every part
     assert facts.bindings and any(d.returns for d in facts.definitions)
     assert {b.how for b in facts.bindings} == {"annotation", "call", "attribute"}
-    assert facts_codec.decode(facts_codec.encode(facts)) == facts
+    assert facts_codec.decode(facts_codec.encode(facts), facts.path) == facts
 
 
 def store_one(store: IndexStore, path: str, source: bytes) -> None:
     facts = extract_python(path, source)
     store.save(meta={"built_at": "t"}, changed=[ExtractedFile.of(FileState(path, "python", "d", 1, 1), facts)],
-               touched=[], removed=[], skipped=[], graph=link({path: facts}))
+               touched=[], removed=[], skipped=[], graph=link({path: facts})[0])
 
 
 def test_a_failed_write_leaves_the_previous_index_whole(tmp_path: Path):
@@ -100,7 +100,7 @@ def test_the_stored_graph_answers_like_the_in_memory_graph(tmp_path: Path):
     facts = {"shop/cart.py": extract_python("shop/cart.py", SOURCE),
              "shop/tax.py": extract_python("shop/tax.py", b"def rate(n):\n    return n * 0.2\n"),
              "shop/__init__.py": extract_python("shop/__init__.py", b"")}
-    memory = link(facts)
+    memory, _ = link(facts)
     with IndexStore.open(tmp_path / "index.db") as store:
         store.save(meta={"built_at": "t"}, changed=[], touched=[], removed=[], skipped=[], graph=memory)
         stored = store.graph()

@@ -19,8 +19,9 @@ disagree or cannot be resolved links nowhere, and ``x.unknown()`` never links to
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from semlease.domain import facts as F
@@ -38,8 +39,41 @@ _ROOT_NAMES = ("src", "lib", "python", "Lib")
 _MAX_ROOT_DEPTH = 2
 
 
-def link_python(facts: Mapping[str, FileFacts], graph: G.SymbolGraph) -> None:
-    PythonLinker(facts, graph).link()
+def link_python(facts: Mapping[str, FileFacts], graph: G.SymbolGraph, *, files: Iterable[str] | None = None,
+                targets: Iterable[str] | None = None, base: G.GraphReader | None = None) -> dict[str, set[str]]:
+    """Link every file (or only ``targets``, see :class:`PythonLinker`); returns, per linked file, the files
+    its linking read."""
+    linker = PythonLinker(facts, graph, files=files, targets=targets, base=base)
+    linker.link()
+    return linker.file_reads
+
+
+def interface_digest(facts: FileFacts) -> str:
+    """What other files' linking can read of this file, as a digest: its definitions (names, kinds, places
+    in each other, decorators, bases, return annotations, fixtures and the fixtures they request), its
+    imports, ``__all__``, the types it states at module and class level, its pytest plugins. Not its
+    line numbers, nor what its function bodies use: a change that keeps the digest cannot change another
+    file's edges, so only the file itself is relinked."""
+    kinds = {d.qualname: d.kind for d in facts.definitions}
+    parts: list[object] = [
+        [(d.qualname, d.kind, d.parent, d.decorators, d.bases, d.returns, d.is_async, d.is_test,
+          (d.fixture.name, d.fixture.autouse, d.fixture.scope) if d.fixture else None,
+          d.fixture_requests if d.fixture else ()) for d in facts.definitions],
+        [(i.module, i.name, i.alias, i.level, i.type_checking) for i in facts.imports if not i.scope],
+        facts.dunder_all, facts.pytest_plugins, facts.module_fixture_requests,
+        [(b.scope, b.name, b.type_chain, b.how) for b in facts.bindings
+         if not b.scope or kinds.get(b.scope) == F.CLASS],
+    ]
+    return hashlib.sha1(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def interface_names(facts: FileFacts) -> set[str]:
+    """The names a file offers others: definitions, fixtures, module-level imports, ``__all__``."""
+    names = {d.qualname.rpartition(".")[2] for d in facts.definitions}
+    names |= {d.fixture.name for d in facts.definitions if d.fixture}
+    names |= {i.bound_name for i in facts.imports if not i.scope and i.bound_name}
+    names |= set(facts.dunder_all or ())
+    return names
 
 
 def is_test_support_path(path: str) -> bool:
@@ -111,27 +145,89 @@ class _FileScope:
         return None
 
 
+class _Reads:
+    """Which files the linking of each file reads (their facts, their nodes), for relinking only what a
+    change can reach. A cached answer carries the reads that produced it, so a file answered from a cache
+    still depends on what the answer was read from."""
+
+    def __init__(self) -> None:
+        self.frames: list[set[str]] = [set()]
+
+    def note(self, path: str) -> None:
+        self.frames[-1].add(path)
+
+    def begin(self) -> None:
+        self.frames.append(set())
+
+    def end(self) -> frozenset[str]:
+        found = self.frames.pop()
+        self.frames[-1] |= found
+        return frozenset(found)
+
+    def replay(self, paths: frozenset[str]) -> None:
+        self.frames[-1] |= paths
+
+    def take(self) -> set[str]:
+        found, self.frames = self.frames[0], [set()]
+        return found
+
+
+class _Scopes:
+    """Each file's lookup tables, built when first asked for (a relink reads a handful of files), every
+    access noted as a read."""
+
+    def __init__(self, linker: PythonLinker) -> None:
+        self.linker = linker
+        self.built: dict[str, _FileScope] = {}
+
+    def __getitem__(self, path: str) -> _FileScope:
+        self.linker.reads.note(path)
+        scope = self.built.get(path)
+        if scope is None:
+            scope = self.built[path] = self.linker._build_scope(path, self.linker.facts[path])
+        return scope
+
+    def get(self, path: str) -> _FileScope | None:
+        return self[path] if path in self.linker.files else None
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.linker.files
+
+
+_MISSING = object()
+
+
 class PythonLinker:
-    def __init__(self, facts: Mapping[str, FileFacts], graph: G.SymbolGraph) -> None:
-        self.facts = {p: f for p, f in facts.items() if f.language == "python"}
+    """Links files into the graph. Given ``targets``, it links only those files: the facts of the others
+    are read (lazily, from ``facts``) where a target's names lead, and their nodes come from ``base``, the
+    graph as it stands. ``reads`` then tells, per target, which files its edges were read from."""
+
+    def __init__(self, facts: Mapping[str, FileFacts], graph: G.SymbolGraph, *, files: Iterable[str] | None = None,
+                 targets: Iterable[str] | None = None, base: G.GraphReader | None = None) -> None:
+        self.facts = facts if files is not None else {p: f for p, f in facts.items() if f.language == "python"}
         self.graph = graph
-        self.files: set[str] = set(self.facts)
+        self.files: set[str] = set(files) if files is not None else set(self.facts)
+        self.targets: list[str] = sorted(targets) if targets is not None else sorted(self.files)
+        self._target_set = set(self.targets)
+        self.base = base
+        self.reads = _Reads()
+        self.file_reads: dict[str, set[str]] = {}  # target -> files its linking read
         self.dirs: set[str] = set()
         self.package_dirs: set[str] = set()
         self.modmap: dict[str, str] = {}  # dotted module name -> file path or folder
         self.module_names: dict[str, list[str]] = {}  # file path or folder -> its dotted names
-        self.scopes: dict[str, _FileScope] = {}
-        self._export_cache: dict[tuple[str, str], Value | None] = {}
-        self._bases_cache: dict[str, list[str]] = {}
+        self.scopes = _Scopes(self)
+        # Caches hold (answer, the files read to find it).
+        self._export_cache: dict[tuple[str, str], tuple[Value | None, frozenset[str]]] = {}
+        self._bases_cache: dict[str, tuple[list[str], frozenset[str]]] = {}
         # (path, scope, name) -> (class node id, how it was stated) of a typed name, None when unknown
-        self._type_cache: dict[tuple[str, str, str], tuple[str, str] | None] = {}
+        self._type_cache: dict[tuple[str, str, str], tuple[tuple[str, str] | None, frozenset[str]]] = {}
         self._typing: set[tuple[str, str, str]] = set()  # being resolved (guards `a = b.f(); b = a.g()`)
-        self._attribute_cache: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._attribute_cache: dict[tuple[str, str], tuple[tuple[str, str] | None, frozenset[str]]] = {}
 
     # ---------------------------------------------------------------- driver
     def link(self) -> None:
         self._build_module_map()
-        self._build_scopes()
         self._add_nodes()
         self._mark_unittest_classes()
         self._link_imports()
@@ -139,6 +235,41 @@ class PythonLinker:
         self._link_fixtures()
         self._link_covers()
         self._add_dotted_names()
+
+    def _each_target(self) -> Iterator[tuple[str, _FileScope]]:
+        """The target files in order, each one's reads noted under its name."""
+        for path in self.targets:
+            self.reads.take()
+            yield path, self.scopes[path]
+            self.file_reads.setdefault(path, set()).update(self.reads.take())
+
+    def _node(self, node_id: str) -> G.Node | None:
+        """A node of a target from the graph being built, of any other file from the graph as it stands."""
+        path = node_id.partition("::")[0]
+        if path in self._target_set or self.base is None:
+            node = self.graph.node(node_id)
+        else:
+            node = self.base.node(node_id)
+        if path != node_id or node is not None:
+            self.reads.note(path)
+        return node
+
+    def _cached(self, cache: dict, key: object, compute: Callable[[], object], placeholder: object = _MISSING):
+        """``compute()`` once per key; a hit replays the reads the first computation made. ``placeholder``
+        is the answer while the key is being computed (a guard against cycles)."""
+        hit = cache.get(key, _MISSING)
+        if hit is not _MISSING:
+            self.reads.replay(hit[1])
+            return hit[0]
+        if placeholder is not _MISSING:
+            cache[key] = (placeholder, frozenset())
+        self.reads.begin()
+        try:
+            value = compute()
+        finally:
+            deps = self.reads.end()
+        cache[key] = (value, deps)
+        return value
 
     # ---------------------------------------------------------------- modules
     def _build_module_map(self) -> None:
@@ -204,52 +335,51 @@ class PythonLinker:
         return self._key_at(base, module.replace(".", "/"))
 
     # ---------------------------------------------------------------- per-file tables
-    def _build_scopes(self) -> None:
-        for path, ff in self.facts.items():
-            module_imports: dict[str, Import] = {}
-            fallbacks: dict[str, list[Import]] = {}
-            scoped: dict[tuple[str, str], Import] = {}
-            stars: list[Import] = []
-            for imp in ff.imports:
-                if imp.is_star:
-                    if not imp.scope:
-                        stars.append(imp)
-                    continue
-                bound = imp.bound_name
-                if bound is None:
-                    continue
-                if imp.scope:
-                    scoped[(imp.scope, bound)] = imp
-                elif bound in module_imports:
-                    # `try: from fast import dumps / except ImportError: from slow import dumps`: the
-                    # first is what runs where it can; the others stand in when it is not in the repo.
-                    fallbacks.setdefault(bound, []).append(imp)
+    def _build_scope(self, path: str, ff: FileFacts) -> _FileScope:
+        module_imports: dict[str, Import] = {}
+        fallbacks: dict[str, list[Import]] = {}
+        scoped: dict[tuple[str, str], Import] = {}
+        stars: list[Import] = []
+        for imp in ff.imports:
+            if imp.is_star:
+                if not imp.scope:
+                    stars.append(imp)
+                continue
+            bound = imp.bound_name
+            if bound is None:
+                continue
+            if imp.scope:
+                scoped[(imp.scope, bound)] = imp
+            elif bound in module_imports:
+                # `try: from fast import dumps / except ImportError: from slow import dumps`: the
+                # first is what runs where it can; the others stand in when it is not in the repo.
+                fallbacks.setdefault(bound, []).append(imp)
+            else:
+                module_imports[bound] = imp
+        defs = {d.qualname: d for d in ff.definitions}
+        constants: dict[str, list[tuple[int, int, str]]] = {}
+        for d in ff.definitions:
+            if d.kind == F.CONSTANT and (d.parent is None or defs[d.parent].kind == F.CLASS):
+                constants.setdefault(d.parent or "", []).append(
+                    (d.span.start_line, d.span.end_line, d.qualname))
+        bindings: dict[tuple[str, str], list[Binding]] = {}
+        for b in ff.bindings:
+            bindings.setdefault((b.scope, b.name), []).append(b)
+        returning: dict[str, Definition] = {}
+        properties: dict[str, Definition] = {}
+        for d in ff.definitions:
+            if d.returns and not d.is_async and d.kind in (F.FUNCTION, F.METHOD):
+                if any(deco in _PROPERTY_DECORATORS for deco in d.decorators):
+                    properties.setdefault(d.qualname, d)
                 else:
-                    module_imports[bound] = imp
-            defs = {d.qualname: d for d in ff.definitions}
-            constants: dict[str, list[tuple[int, int, str]]] = {}
-            for d in ff.definitions:
-                if d.kind == F.CONSTANT and (d.parent is None or defs[d.parent].kind == F.CLASS):
-                    constants.setdefault(d.parent or "", []).append(
-                        (d.span.start_line, d.span.end_line, d.qualname))
-            bindings: dict[tuple[str, str], list[Binding]] = {}
-            for b in ff.bindings:
-                bindings.setdefault((b.scope, b.name), []).append(b)
-            returning: dict[str, Definition] = {}
-            properties: dict[str, Definition] = {}
-            for d in ff.definitions:
-                if d.returns and not d.is_async and d.kind in (F.FUNCTION, F.METHOD):
-                    if any(deco in _PROPERTY_DECORATORS for deco in d.decorators):
-                        properties.setdefault(d.qualname, d)
-                    else:
-                        returning.setdefault(d.qualname, d)
-            self.scopes[path] = _FileScope(ff, defs, module_imports, scoped, stars, constants, bindings,
-                                           {name for _, name in bindings}, returning, properties,
-                                           fallback_imports=fallbacks)
+                    returning.setdefault(d.qualname, d)
+        return _FileScope(ff, defs, module_imports, scoped, stars, constants, bindings,
+                          {name for _, name in bindings}, returning, properties, fallback_imports=fallbacks)
 
     # ---------------------------------------------------------------- nodes
     def _add_nodes(self) -> None:
-        for path, ff in self.facts.items():
+        for path in self.targets:
+            ff = self.facts[path]
             support = is_test_support_path(path)
             self.graph.add_node(G.Node(id=path, kind=G.FILE, path=path, qualname="", start_line=1,
                                        end_line=max(ff.line_count, 1), language="python",
@@ -282,22 +412,20 @@ class PythonLinker:
         A class is one when a base is written `...TestCase` (unittest's, Django's, asyncio's) or is a
         class of the repository that is one; its nodes become tests.
         """
-        memo: dict[str, bool] = {}
+        memo: dict[str, tuple[bool, frozenset[str]]] = {}
 
         def is_case(class_id: str, depth: int = 0) -> bool:
-            if class_id in memo:
-                return memo[class_id]
-            memo[class_id] = False  # guards against cycles
-            path, qualname = G.split_id(class_id)
-            d = self.scopes[path].defs.get(qualname) if path in self.scopes else None
-            if d is None or d.kind != F.CLASS or depth > 20:
-                return False
-            found = any(b.rpartition(".")[2].endswith("TestCase") for b in d.bases) or any(
-                is_case(base, depth + 1) for base in self._class_bases(class_id))
-            memo[class_id] = found
-            return found
+            def compute() -> bool:
+                path, qualname = G.split_id(class_id)
+                d = self.scopes[path].defs.get(qualname) if path in self.scopes else None
+                if d is None or d.kind != F.CLASS or depth > 20:
+                    return False
+                return any(b.rpartition(".")[2].endswith("TestCase") for b in d.bases) or any(
+                    is_case(base, depth + 1) for base in self._class_bases(class_id))
 
-        for path, fs in self.scopes.items():
+            return self._cached(memo, class_id, compute, placeholder=False)  # False guards against cycles
+
+        for path, fs in self._each_target():
             for d in fs.facts.definitions:
                 if d.kind != F.CLASS or d.is_test or not d.bases:
                     continue
@@ -314,11 +442,22 @@ class PythonLinker:
     def _export(self, path: str, name: str, seen: frozenset[tuple[str, str]] = frozenset()) -> Value | None:
         """What `name` means as an attribute of the module in file `path`."""
         key = (path, name)
-        if key in self._export_cache:
-            return self._export_cache[key]
+        hit = self._export_cache.get(key)
+        if hit is not None:
+            self.reads.replay(hit[1])
+            return hit[0]
         if key in seen:
             return None
         seen = seen | {key}
+        self.reads.begin()
+        try:
+            result = self._export_uncached(path, name, seen)
+        finally:
+            deps = self.reads.end()
+        self._export_cache[key] = (result, deps)
+        return result
+
+    def _export_uncached(self, path: str, name: str, seen: frozenset[tuple[str, str]]) -> Value | None:
         scope = self.scopes.get(path)
         result: Value | None = None
         if scope is not None:
@@ -339,13 +478,12 @@ class PythonLinker:
                     result = self._attr((_MOD, mod), name, seen)
                     if result is not None:
                         break
-        self._export_cache[key] = result
         return result
 
     def _star_exports(self, mod: str, name: str) -> bool:
         """Does `from mod import *` bind `name`? `__all__` decides when present, else public names."""
         file = mod if mod in self.files else self._init_file(mod)
-        ff = self.facts.get(file) if file else None
+        ff = self.scopes[file].facts if file else None
         if ff is not None and ff.dunder_all is not None:
             return name in ff.dunder_all
         return not name.startswith("_")
@@ -375,7 +513,7 @@ class PythonLinker:
             sub = self._key_at(ref, name)
             return (_MOD, sub) if sub is not None else None
         # a definition: its members, then (for classes) the members of its bases
-        if self.graph.node(f"{ref}.{name}") is not None:
+        if self._node(f"{ref}.{name}") is not None:
             return (_SYM, f"{ref}.{name}")
         for base in self._class_bases(ref):
             if (base, name) in seen:
@@ -386,9 +524,10 @@ class PythonLinker:
         return None
 
     def _class_bases(self, class_id: str) -> list[str]:
-        if class_id in self._bases_cache:
-            return self._bases_cache[class_id]
-        self._bases_cache[class_id] = []  # guards against cycles while resolving
+        # [] guards against cycles while resolving
+        return self._cached(self._bases_cache, class_id, lambda: self._bases_uncached(class_id), placeholder=[])
+
+    def _bases_uncached(self, class_id: str) -> list[str]:
         path, qualname = G.split_id(class_id)
         scope = self.scopes.get(path)
         d = scope.defs.get(qualname) if scope else None
@@ -400,7 +539,6 @@ class PythonLinker:
                 value = self._resolve_chain(path, d.parent or "", tuple(base.split(".")))
                 if value is not None and value[0] == _SYM:
                     bases.append(value[1])
-        self._bases_cache[class_id] = bases
         return bases
 
     def _resolve_import(self, path: str, imp: Import, seen: frozenset[tuple[str, str]] = frozenset()) -> Value | None:
@@ -491,14 +629,17 @@ class PythonLinker:
     def _stated_type(self, path: str, scope: str, name: str) -> tuple[str, str] | None:
         """(class node id, how it is stated) for a name whose bindings in `scope` all give one class."""
         key = (path, scope, name)
-        if key in self._type_cache:
-            return self._type_cache[key]
+        hit = self._type_cache.get(key)
+        if hit is not None:
+            self.reads.replay(hit[1])
+            return hit[0]
         if key in self._typing:
             return None
         bindings = self.scopes[path].bindings.get((scope, name))
         if not bindings:
             return None
         self._typing.add(key)
+        self.reads.begin()
         try:
             classes: set[str] = set()
             via = ""
@@ -512,7 +653,8 @@ class PythonLinker:
             result = (classes.pop(), via) if len(classes) == 1 else None
         finally:
             self._typing.discard(key)
-        self._type_cache[key] = result
+            deps = self.reads.end()
+        self._type_cache[key] = (result, deps)
         return result
 
     def _binding_class(self, path: str, b: Binding) -> tuple[str, str] | None:
@@ -535,7 +677,7 @@ class PythonLinker:
     def _is_class(self, value: Value) -> bool:
         if value[0] != _SYM:
             return False
-        node = self.graph.node(value[1])
+        node = self._node(value[1])
         return node is not None and node.kind == G.CLASS
 
     def _returned_class(self, function_id: str) -> str | None:
@@ -586,7 +728,7 @@ class PythonLinker:
 
     def _instance_of(self, node_id: str) -> tuple[str, str] | None:
         """The stated type of a constant or field, or the class a property returns."""
-        node = self.graph.node(node_id)
+        node = self._node(node_id)
         if node is None or node.kind not in (G.CONSTANT, G.METHOD):
             return None
         path, qualname = G.split_id(node_id)
@@ -603,11 +745,9 @@ class PythonLinker:
 
     def _attribute_type(self, class_id: str, name: str) -> tuple[str, str] | None:
         """The stated type of `self.name` for an instance of a class: set in the class or in a base."""
-        key = (class_id, name)
-        if key not in self._attribute_cache:
-            self._attribute_cache[key] = None  # guards against cycles while resolving
-            self._attribute_cache[key] = self._attribute_lookup(class_id, name)
-        return self._attribute_cache[key]
+        # None guards against cycles while resolving
+        return self._cached(self._attribute_cache, (class_id, name),
+                            lambda: self._attribute_lookup(class_id, name), placeholder=None)
 
     def _attribute_lookup(self, class_id: str, name: str) -> tuple[str, str] | None:
         todo = [class_id]
@@ -640,12 +780,12 @@ class PythonLinker:
     def _value_node(self, value: Value) -> str | None:
         kind, ref = value
         if kind == _SYM:
-            return ref if self.graph.node(ref) is not None else None
+            return ref if self._node(ref) is not None else None
         return self._module_node_id(ref)
 
     # ---------------------------------------------------------------- edges
     def _link_imports(self) -> None:
-        for path, fs in self.scopes.items():
+        for path, fs in self._each_target():
             is_init = path.endswith("__init__.py")
             exported = set(fs.facts.dunder_all or ())
             for imp in fs.facts.imports:
@@ -682,7 +822,7 @@ class PythonLinker:
                     self.graph.add_edge(G.Edge(path, node, G.REEXPORTS, text, imp.line))
 
     def _link_references(self) -> None:
-        for path, fs in self.scopes.items():
+        for path, fs in self._each_target():
             for ref in fs.facts.references:
                 self._link_reference(path, fs, ref)
 
@@ -725,7 +865,7 @@ class PythonLinker:
         self._add_use(src, dst, ref, f"{ref.kind} {text}")
 
     def _add_use(self, src: str, dst: str, ref: Reference, how: str) -> None:
-        dst_node = self.graph.node(dst)
+        dst_node = self._node(dst)
         kind = G.CALLS if ref.kind == F.CALL and dst_node is not None and dst_node.kind in (
             G.FUNCTION, G.METHOD, G.CLASS, G.FIXTURE) else G.REFERENCES
         self.graph.add_edge(G.Edge(src, dst, kind, how, ref.line))
@@ -739,72 +879,41 @@ class PythonLinker:
         latter: a shared fixture in tests/conftest.py asking for `settings` gets tests/api's override
         when the test lives under tests/api. Each test therefore gets an edge to every fixture in its
         closure; indirect ones say through which fixture.
+
+        The tables of a file (its fixtures, those it imports, its autouse ones, the plugins it names) are
+        read only for the files on some target's way up: the target itself and the conftests above it.
         """
         conftests = {posixpath.dirname(p): p for p in self.files if posixpath.basename(p) == "conftest.py"}
-        by_file: dict[str, dict[str, str]] = {}  # module-level fixtures per file, by requested name
-        by_class: dict[tuple[str, str], dict[str, str]] = {}  # fixtures defined as methods
-        autouse: list[tuple[str, Definition]] = []
-        defs: dict[str, tuple[str, Definition]] = {}
-        for path, fs in self.scopes.items():
-            for d in fs.facts.definitions:
-                if d.fixture is None:
-                    continue
-                node_id = G.symbol_id(path, d.qualname)
-                defs[node_id] = (path, d)
-                if d.parent is None:
-                    by_file.setdefault(path, {})[d.fixture.name] = node_id
-                else:
-                    by_class.setdefault((path, d.parent), {})[d.fixture.name] = node_id
-                if d.fixture.autouse:
-                    autouse.append((path, d))
+        tables = _FixtureTables(self)
 
-        # Fixtures imported into a module (`from .fixtures import db`, or a star import) are pytest's
-        # fixtures of that module as much as the ones defined there.
-        for path, fs in self.scopes.items():
-            names: list[tuple[str, str | None]] = [(n, None) for n in fs.module_imports]
-            for star in fs.star_imports:
-                mod = self._module_value(path, star.module, star.level)
-                if mod is not None:
-                    names += [(n, mod) for n in self._star_names(mod)]
-            for name, mod in names:
-                value = self._export(path, name) if mod is None else self._attr((_MOD, mod), name)
-                node = self.graph.node(value[1]) if value is not None and value[0] == _SYM else None
-                if node is not None and node.kind == G.FIXTURE and node.fixture_name:
-                    by_file.setdefault(path, {}).setdefault(node.fixture_name, node.id)
-
-        # `pytest_plugins = ["pkg.fixtures"]`: the named modules' fixtures, after the conftest chain, for
-        # the tests under that conftest (or in that test module)
-        plugins: list[tuple[str, bool, dict[str, str]]] = []  # (file naming them, is conftest, fixtures)
-        for path, fs in self.scopes.items():
-            for module in fs.facts.pytest_plugins:
-                key = self._find_absolute(module, path)
-                file = (key if key in self.files else self._init_file(key)) if key is not None else None
-                if file is None:
-                    self._unresolved(path, 1, path, module, "pytest plugin not in repository")
-                    continue
-                plugins.append((path, posixpath.basename(path) == "conftest.py", by_file.get(file, {})))
-
-        def visible(path: str, owner: Definition | None, name: str) -> list[str]:
-            """Definitions of fixture `name` seen from a definition in `path`, nearest first."""
-            tables: list[dict[str, str]] = []
-            cls = owner.parent if owner is not None else None
-            while cls:
-                tables.append(by_class.get((path, cls), {}))
-                parent = self.scopes[path].defs.get(cls)
-                cls = parent.parent if parent else None
-            tables.append(by_file.get(path, {}))
+        def chain(path: str) -> list[str]:
+            """The files whose fixtures a test in `path` sees, nearest first: itself, then the conftests."""
+            found = [path]
             d = posixpath.dirname(path)
             while True:
                 conftest = conftests.get(d)
                 if conftest is not None and conftest != path:
-                    tables.append(by_file.get(conftest, {}))
+                    found.append(conftest)
                 if not d:
                     break
                 d = posixpath.dirname(d)
-            for named_in, is_conftest, table in plugins:
-                if (_under(path, posixpath.dirname(named_in)) if is_conftest else named_in == path):
-                    tables.append(table)
-            return [t[name] for t in tables if name in t]
+            return found
+
+        def visible(path: str, owner: Definition | None, name: str) -> list[str]:
+            """Definitions of fixture `name` seen from a definition in `path`, nearest first."""
+            found: list[dict[str, str]] = []
+            cls = owner.parent if owner is not None else None
+            while cls:
+                found.append(tables.by_class(path, cls))
+                parent = self.scopes[path].defs.get(cls)
+                cls = parent.parent if parent else None
+            files = chain(path)
+            found += [tables.by_file(f) for f in files]
+            # `pytest_plugins = ["pkg.fixtures"]`: the named modules' fixtures, after the conftest chain, for
+            # the tests under that conftest (or in that test module)
+            for named_in in files:
+                found += [tables.by_file(plugin) for plugin in tables.plugins(named_in)]
+            return [t[name] for t in found if name in t]
 
         def bind(path: str, owner: Definition | None, name: str, requester: str | None) -> str | None:
             found = visible(path, owner, name)
@@ -814,17 +923,16 @@ class PythonLinker:
             return found[0] if found else None
 
         def autouse_for(path: str) -> list[str]:
-            out = []
-            for fpath, d in autouse:
-                folder = posixpath.dirname(fpath)
-                applies = (_under(path, folder) if posixpath.basename(fpath) == "conftest.py"
-                           else fpath == path)
-                if applies:
-                    out.append(d.fixture.name)
-            return out
+            return [name for f in reversed(chain(path)) for name in tables.autouse(f)]
+
+        # the plugins a target names that are not in the repository
+        for path, fs in self._each_target():
+            for module in fs.facts.pytest_plugins:
+                if tables.plugin_file(path, module) is None:
+                    self._unresolved(path, 1, path, module, "pytest plugin not in repository")
 
         # static edges: every request bound from the requester's own place
-        for path, fs in self.scopes.items():
+        for path, fs in self._each_target():
             for d in fs.facts.definitions:
                 requester = G.symbol_id(path, d.qualname)
                 requests = list(d.fixture_requests)
@@ -841,7 +949,7 @@ class PythonLinker:
                                                    d.contract.start_line))
 
         # per test: the closure of its fixtures, bound from the test's place
-        for path, fs in self.scopes.items():
+        for path, fs in self._each_target():
             autos = autouse_for(path)
             for t in fs.facts.definitions:
                 if not t.is_test or t.kind == F.CLASS:
@@ -859,7 +967,7 @@ class PythonLinker:
                         continue
                     seen.add(target)
                     self.graph.add_edge(G.Edge(test_id, target, G.USES_FIXTURE, how, t.contract.start_line))
-                    fpath, fdef = defs[target]
+                    fdef = tables.definition(target)
                     for sub, _ in fdef.fixture_requests:
                         queue.append((sub, f"{sub} through {fdef.fixture.name}", target))
 
@@ -867,20 +975,21 @@ class PythonLinker:
         tests = [n.id for n in self.graph.iter_nodes({G.TEST})]
         for test in tests:
             for edge in self.graph.out_edges(test, (G.CALLS, G.REFERENCES)):
-                dst = self.graph.node(edge.dst)
+                dst = self._node(edge.dst)
                 if dst is not None and dst.kind not in (G.TEST, G.FIXTURE, G.FILE):
                     self.graph.add_edge(G.Edge(test, edge.dst, G.COVERS, "direct", edge.line))
 
     # ---------------------------------------------------------------- dotted names
     def _add_dotted_names(self) -> None:
+        by_file: dict[str, list[str]] = {}
         for key, names in self.module_names.items():
             file = key if key in self.files else self._init_file(key)
-            if file is None:
-                continue
-            fs = self.scopes[file]
-            for name in names:
+            if file is not None and file in self._target_set:
+                by_file.setdefault(file, []).extend(names)
+        for file, fs in self._each_target():
+            for name in by_file.get(file, ()):
                 for d in fs.facts.definitions:
-                    self.graph.add_dotted(f"{name}.{d.qualname}", G.symbol_id(file, d.qualname))
+                    self.graph.add_dotted(f"{name}.{d.qualname}", G.symbol_id(file, d.qualname), file)
                 # names a package makes importable: its re-exports, `__all__`, and star imports
                 public: set[str] = set(fs.module_imports) if file.endswith("__init__.py") else set()
                 public |= set(fs.facts.dunder_all or ())
@@ -893,10 +1002,86 @@ class PythonLinker:
                         continue
                     value = self._export(file, bound)
                     if value is not None and value[0] == _SYM:
-                        self.graph.add_dotted(f"{name}.{bound}", value[1])
+                        self.graph.add_dotted(f"{name}.{bound}", value[1], file)
 
     def _unresolved(self, path: str, line: int, scope: str, text: str, reason: str) -> None:
         self.graph.unresolved.append(G.Unresolved(path, line, scope, text, reason))
+
+
+class _FixtureTables:
+    """Each file's fixture tables, built when a target's way up first reaches the file."""
+
+    def __init__(self, linker: PythonLinker) -> None:
+        self.linker = linker
+        self._files: dict[str, dict[str, str]] = {}
+        self._classes: dict[tuple[str, str], dict[str, str]] = {}
+        self._autouse: dict[str, list[str]] = {}
+        self._plugins: dict[str, tuple[list[str], frozenset[str]]] = {}
+        self._done: dict[str, tuple[None, frozenset[str]]] = {}  # path -> (None, the files reading it read)
+
+    def _read(self, path: str) -> None:
+        """Module-level fixtures by requested name (defined there, or imported into it), fixtures of its
+        classes, its autouse fixtures; once per file, each later asker noted as reading what it read."""
+        self.linker._cached(self._done, path, lambda: self._read_uncached(path))
+
+    def _read_uncached(self, path: str) -> None:
+        linker = self.linker
+        fs = linker.scopes[path]
+        own: dict[str, str] = {}
+        autouse: list[str] = []
+        for d in fs.facts.definitions:
+            if d.fixture is None:
+                continue
+            node_id = G.symbol_id(path, d.qualname)
+            if d.parent is None:
+                own[d.fixture.name] = node_id
+            else:
+                self._classes.setdefault((path, d.parent), {})[d.fixture.name] = node_id
+            if d.fixture.autouse:
+                autouse.append(d.fixture.name)
+        # Fixtures imported into a module (`from .fixtures import db`, or a star import) are pytest's
+        # fixtures of that module as much as the ones defined there.
+        names: list[tuple[str, str | None]] = [(n, None) for n in fs.module_imports]
+        for star in fs.star_imports:
+            mod = linker._module_value(path, star.module, star.level)
+            if mod is not None:
+                names += [(n, mod) for n in linker._star_names(mod)]
+        for name, mod in names:
+            value = linker._export(path, name) if mod is None else linker._attr((_MOD, mod), name)
+            node = linker._node(value[1]) if value is not None and value[0] == _SYM else None
+            if node is not None and node.kind == G.FIXTURE and node.fixture_name:
+                own.setdefault(node.fixture_name, node.id)
+        self._files[path] = own
+        self._autouse[path] = autouse
+
+    def by_file(self, path: str) -> dict[str, str]:
+        self._read(path)
+        return self._files[path]
+
+    def by_class(self, path: str, cls: str) -> dict[str, str]:
+        self._read(path)
+        return self._classes.get((path, cls), {})
+
+    def autouse(self, path: str) -> list[str]:
+        self._read(path)
+        return self._autouse[path]
+
+    def plugin_file(self, path: str, module: str) -> str | None:
+        linker = self.linker
+        key = linker._find_absolute(module, path)
+        return (key if key in linker.files else linker._init_file(key)) if key is not None else None
+
+    def plugins(self, path: str) -> list[str]:
+        """The files of the modules `path` names in `pytest_plugins` (conftest.py: for the tests under it)."""
+        def compute() -> list[str]:
+            found = [self.plugin_file(path, m) for m in self.linker.scopes[path].facts.pytest_plugins]
+            return [f for f in found if f is not None]
+
+        return self.linker._cached(self._plugins, path, compute)
+
+    def definition(self, node_id: str) -> Definition:
+        path, qualname = G.split_id(node_id)
+        return self.linker.scopes[path].defs[qualname]
 
 
 def _ancestors(d: str):

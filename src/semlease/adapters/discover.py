@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,17 +89,20 @@ def resolve_repo(path: str | None) -> Path:
     return Path(os.path.abspath(candidate))
 
 
-def discover(root: Path | str, *, extensions: Iterable[str], max_bytes: int = 2_000_000) -> Discovery:
+def discover(root: Path | str, *, extensions: Iterable[str], max_bytes: int = 2_000_000,
+             known: Mapping[str, tuple[int, int]] | None = None) -> Discovery:
     """List the files under ``root`` whose name ends with one of ``extensions`` (``".py"`` or ``"py"``).
 
     Results are sorted by path. Files of other extensions are ignored silently (they are not "skipped").
+    ``known`` maps paths to the ``(size, mtime_ns)`` they had when last read: a regular file that still has
+    them is not opened again to be probed (a refresh of a large tree would otherwise open every file).
     """
     root_path = Path(root)
     if not root_path.exists():
         raise RepositoryError(f"repository path does not exist: {root}")
     if not root_path.is_dir():
         raise RepositoryError(f"repository path is not a folder: {root}")
-    scan = _Scan(Path(os.path.abspath(root_path)), _normalise_extensions(extensions), max_bytes)
+    scan = _Scan(Path(os.path.abspath(root_path)), _normalise_extensions(extensions), max_bytes, known or {})
 
     listed = _git_candidates(scan.root)
     if listed is None:
@@ -132,7 +135,7 @@ def _git_candidates(root: Path) -> list[str] | None:
     if os.path.realpath(top) != os.path.realpath(root) and git.is_ignored(root):
         # A folder git ignores (a downloaded corpus under an ignored path): git would list nothing.
         return None
-    return git.list_files(root)
+    return git.list_files(root, on_disk=False)  # consider_listed stats each one
 
 
 def _message(error: OSError) -> str:
@@ -187,7 +190,9 @@ class _PendingLink:
 
 
 class _Scan:
-    def __init__(self, root: Path, extensions: tuple[str, ...], max_bytes: int) -> None:
+    def __init__(self, root: Path, extensions: tuple[str, ...], max_bytes: int,
+                 known: Mapping[str, tuple[int, int]]) -> None:
+        self.known = known
         self.root = root
         self.real_root = os.path.realpath(root)
         self.extensions = extensions
@@ -211,9 +216,13 @@ class _Scan:
         full = os.path.join(self.root, rel)
         try:
             st = os.lstat(full)
+        except FileNotFoundError:
+            return  # tracked, but deleted from the work tree
         except OSError as error:
             self._skip(rel, f"unreadable: {_message(error)}")
             return
+        if stat.S_ISDIR(st.st_mode):
+            return  # a submodule's checkout or a nested repository: not a file of this one
         self._inspect(rel, full, st)
 
     def _inspect(self, rel: str, full: str, lst: os.stat_result) -> None:
@@ -242,6 +251,10 @@ class _Scan:
                 return
         else:
             st = lst
+            if self.known.get(rel) == (st.st_size, st.st_mtime_ns) and stat.S_ISREG(st.st_mode):
+                self.files.append(SourceFile(path=rel, abs_path=self.root / rel, size=st.st_size,
+                                             mtime_ns=st.st_mtime_ns))
+                return  # probed when it was last read, and unchanged since
         if not stat.S_ISREG(st.st_mode):
             self._skip(rel, "not a regular file")
             return

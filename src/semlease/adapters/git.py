@@ -166,12 +166,13 @@ def _require_repo(folder: Path, args: list[str], what: str) -> bytes:
     return result.stdout
 
 
-def list_files(root: Path | str) -> list[str]:
+def list_files(root: Path | str, *, on_disk: bool = True) -> list[str]:
     """Tracked files plus untracked files that are not ignored, relative to ``root``, sorted.
 
     Entries that no longer exist on disk (deleted but still tracked) are dropped; so are submodules
     (gitlinks), nested repositories and sparse-directory entries, which git reports as folders. A
     symbolic link is kept as an entry (even a dangling one): deciding what it points to is the caller's job.
+    ``on_disk=False`` leaves out the look at the disk (a caller that stats every file anyway).
     """
     folder = Path(root)
     out = _require_repo(folder, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], "ls-files")
@@ -185,6 +186,9 @@ def list_files(root: Path | str) -> list[str]:
         if rel in seen:  # unmerged paths appear once per stage
             continue
         seen.add(rel)
+        if not on_disk:
+            files.append(rel)
+            continue
         full = os.path.join(folder, rel)
         if not os.path.lexists(full):
             continue

@@ -124,16 +124,17 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
     timings: dict[str, float] = {}
     clock = _Clock(timings)
     location = index_location(root)
-    discovery = discover(root, extensions=languages.all_extensions())
     head = git.head_commit(root)
     prints = {lang.name: extractor_fingerprint(lang) for lang in languages.LANGUAGES}
-    clock.lap("discover")
     with IndexStore.open(location) as store:
         if not store.is_built() and not force:
             _seed_from_a_sibling(store, location, root)
             clock.lap("seed")
         stale = {name for name, fp in prints.items() if store.meta(f"extractor.{name}") != fp}
         stored = store.file_states()
+        discovery = discover(root, extensions=languages.all_extensions(),
+                             known={} if force else {p: (st.size, st.mtime_ns) for p, st in stored.items()})
+        clock.lap("discover")
         previous = {p: st for p, st in stored.items() if not force and st.language not in stale}
         current = {f.path: f for f in discovery.files}
         removed = [p for p in stored if p not in current]
@@ -148,7 +149,7 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
                 to_check.append(f)
         skipped = list((s.path, s.reason) for s in discovery.skipped)
         extracted, hashed = _fresh_facts(root, to_check, previous, prints, progress, workers, skipped, touched,
-                                         unchanged, clock)
+                                         unchanged, clock, use_cache=not force)
         for path, _ in skipped:
             if path in stored and path not in removed:
                 removed.append(path)  # was indexed, cannot be read now
@@ -193,10 +194,11 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
 
 def _fresh_facts(root: Path, files: list[SourceFile], previous: dict[str, FileState], prints: dict[str, str],
                  progress: Progress | None, workers: int | None, skipped: list, touched: list[FileState],
-                 unchanged: list[str], clock: _Clock) -> tuple[list[ExtractedFile], int]:
+                 unchanged: list[str], clock: _Clock, *, use_cache: bool = True) -> tuple[list[ExtractedFile], int]:
     """Facts of the files whose stat data moved: the same content keeps its facts (new stat data only),
-    content the shared cache knows is taken from it, the rest is extracted in worker processes (and
-    added to the cache). Returns the new facts and how many of them came from the cache."""
+    content the shared cache knows is taken from it (unless ``use_cache`` is off: ``index --force``
+    extracts everything again), the rest is extracted in worker processes (and added to the cache).
+    Returns the new facts and how many of them came from the cache."""
     extracted: list[ExtractedFile] = []
     misses: list[tuple[SourceFile, str, str]] = []  # (file, language, digest)
     known: dict[str, list[tuple[SourceFile, str]]] = {}  # language -> [(file, digest)] to look up
@@ -225,7 +227,7 @@ def _fresh_facts(root: Path, files: list[SourceFile], previous: dict[str, FileSt
     hits = 0
     with _open_cache(root) as cache:
         for name, pending in known.items():
-            found = cache.get(name, prints[name], [d for _, d in pending]) if cache is not None else {}
+            found = cache.get(name, prints[name], [d for _, d in pending]) if cache is not None and use_cache else {}
             for f, digest in pending:
                 entry = found.get(digest)
                 if entry is None:

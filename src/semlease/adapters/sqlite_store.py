@@ -18,7 +18,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from semlease.domain.leases import Admission, Claim, Event, Lease, Scope, claims_from_footprint, utc_now
+from semlease.domain.leases import (
+    LIVE_STATES,
+    Admission,
+    Claim,
+    Event,
+    Lease,
+    Scope,
+    claims_from_footprint,
+    utc_now,
+)
 from semlease.domain.store import LeaseStore, NewAdmission, NewLease, StoreTransaction
 from semlease.errors import StoreError
 
@@ -33,7 +42,7 @@ def _to_text(moment: datetime | None) -> str | None:
 
 
 def _from_text(text: str | None) -> datetime | None:
-    return None if text is None else datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+    return None if text is None else datetime.fromisoformat(text)  # the fixed format ends in Z: UTC
 
 
 # --------------------------------------------------------------------------------------------- migrations
@@ -116,7 +125,11 @@ def _v3(db: sqlite3.Connection) -> None:
 
 def _v4(db: sqlite3.Connection) -> None:
     """The repository a lease is on, and admissions: each decision on a patch, with the nodes it touched
-    (rows, so staleness is an indexed join against a lease's claims). Admissions are append-only."""
+    (rows, so staleness is an indexed join against a lease's claims). Admissions are append-only. And the
+    claims of the live leases (active, waiting) apart from the claims of every lease ever: the overlap join
+    of an acquire then costs what is held now, not what the history has grown to (the history's claims need
+    no index on their nodes any more). A lease's footprint moves to a table of its own: a lease row stays
+    small, so reading a thousand of them to decide an acquire does not walk a thousand footprints."""
     _script(db, """
         ALTER TABLE leases ADD COLUMN repository TEXT;
         CREATE TABLE admissions (
@@ -138,6 +151,19 @@ def _v4(db: sqlite3.Connection) -> None:
             BEGIN SELECT RAISE(ABORT, 'admissions are append-only'); END;
         CREATE TRIGGER admission_nodes_append_only_delete BEFORE DELETE ON admission_nodes
             BEGIN SELECT RAISE(ABORT, 'admissions are append-only'); END;
+        CREATE TABLE live_claims (
+            lease_id INTEGER NOT NULL, node TEXT NOT NULL, path TEXT NOT NULL, action TEXT NOT NULL,
+            whole_file INTEGER NOT NULL, PRIMARY KEY (lease_id, node)) WITHOUT ROWID;
+        CREATE INDEX live_claims_node ON live_claims(node);
+        CREATE INDEX live_claims_whole ON live_claims(path) WHERE whole_file;
+        INSERT INTO live_claims SELECT c.lease_id, c.node, c.path, c.action, c.whole_file
+            FROM lease_claims c JOIN leases l ON l.id = c.lease_id WHERE l.state IN ('active', 'waiting');
+        DROP INDEX lease_claims_node;
+        DROP INDEX lease_claims_path;
+        CREATE TABLE lease_footprints (lease_id INTEGER PRIMARY KEY REFERENCES leases(id), footprint TEXT NOT NULL);
+        INSERT INTO lease_footprints SELECT id, footprint FROM leases;
+        UPDATE leases SET footprint = '';
+        CREATE INDEX leases_scoped ON leases(state) WHERE scope_paths != '[]';
     """)
 
 
@@ -273,7 +299,9 @@ class SqliteLeaseStore(LeaseStore):
 
 
 _LEASE_COLUMNS = ("id, owner, region, mode, mode_inferred, intent, token, head, requested_at, acquired_at, "
-                  "expires_at, ended_at, ttl_seconds, state, footprint, scope_nodes, scope_paths, repository")
+                  "expires_at, ended_at, ttl_seconds, state, "
+                  "(SELECT footprint FROM lease_footprints f WHERE f.lease_id = leases.id), "
+                  "scope_nodes, scope_paths, repository")
 _ADMISSION_COLUMNS = "id, lease_id, token, at, decision, reasons, evidence, patch, stale_by"
 
 
@@ -298,14 +326,17 @@ class _SqliteTransaction(StoreTransaction):
         lease_id = self.db.execute(
             "INSERT INTO leases (owner, region, mode, mode_inferred, intent, head, requested_at, expires_at,"
             " ttl_seconds, state, footprint, scope_nodes, scope_paths, repository)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)"
             " RETURNING id",
             (lease.owner, lease.region, lease.mode, int(lease.mode_inferred), lease.intent, lease.head,
              _to_text(requested_at), _to_text(expires_at), lease.ttl_seconds, state,
-             json.dumps(lease.footprint), json.dumps(list(lease.scope.nodes)), scope_paths, lease.repository),
+             json.dumps(list(lease.scope.nodes)), scope_paths, lease.repository),
         ).fetchone()[0]
-        self.db.executemany("INSERT INTO lease_claims VALUES (?, ?, ?, ?, ?)",
-                            [(lease_id, c.node, c.path, c.action, int(c.whole_file)) for c in lease.claims])
+        self.db.execute("INSERT INTO lease_footprints VALUES (?, ?)", (lease_id, json.dumps(lease.footprint)))
+        rows = [(lease_id, c.node, c.path, c.action, int(c.whole_file)) for c in lease.claims]
+        self.db.executemany("INSERT INTO lease_claims VALUES (?, ?, ?, ?, ?)", rows)
+        if state in LIVE_STATES:
+            self.db.executemany("INSERT INTO live_claims VALUES (?, ?, ?, ?, ?)", rows)
         return lease_id
 
     def update_lease(self, lease_id: int, *, state: str | None = None, token: int | None = None,
@@ -319,6 +350,8 @@ class _SqliteTransaction(StoreTransaction):
         if changes:
             sets = ", ".join(f"{k} = ?" for k in changes)
             self.db.execute(f"UPDATE leases SET {sets} WHERE id = ?", (*changes.values(), lease_id))
+        if state is not None and state not in LIVE_STATES:  # it no longer meets anyone
+            self.db.execute("DELETE FROM live_claims WHERE lease_id = ?", (lease_id,))
 
     def lease(self, lease_id: int) -> Lease | None:
         row = self.db.execute(f"SELECT {_LEASE_COLUMNS} FROM leases WHERE id = ?", (lease_id,)).fetchone()
@@ -344,7 +377,8 @@ class _SqliteTransaction(StoreTransaction):
             args.append(region)
         if with_scope_paths:
             where.append("scope_paths != '[]'")
-        columns = _LEASE_COLUMNS if footprints else _LEASE_COLUMNS.replace("footprint,", "'{}',")
+        columns = _LEASE_COLUMNS if footprints else _LEASE_COLUMNS.replace(
+            "(SELECT footprint FROM lease_footprints f WHERE f.lease_id = leases.id)", "'{}'")
         sql = f"SELECT {columns} FROM leases" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
         return [_lease(r) for r in self.db.execute(sql, args)]
 
@@ -354,29 +388,36 @@ class _SqliteTransaction(StoreTransaction):
         return [_lease(r) for r in rows]
 
     def shared_claims(self, lease_id: int, states: Collection[str]) -> list[tuple[int, Claim, Claim]]:
+        """Three indexed lookups, each cheap on the live leases' claims (live_claims: one index on the node,
+        one on the path of whole-file claims, which are few): the same node; my whole file over their
+        nodes in it (node ids start with their path, so a range of the node index); their whole file over
+        my nodes. Other states (history) read every lease's claims."""
+        table = "live_claims" if set(states) <= set(LIVE_STATES) else "lease_claims"
         marks = ", ".join("?" * len(states))
-        live = f"SELECT id FROM leases WHERE state IN ({marks}) AND id != ?"
-        # three indexed joins rather than one join on an OR, which SQLite cannot answer from an index
-        sql = f"""
-            SELECT t.lease_id, m.node, m.path, m.action, m.whole_file, t.node, t.path, t.action, t.whole_file
-              FROM lease_claims m JOIN lease_claims t ON t.node = m.node
-             WHERE m.lease_id = ? AND t.lease_id IN ({live})
-            UNION
-            SELECT t.lease_id, m.node, m.path, m.action, m.whole_file, t.node, t.path, t.action, t.whole_file
-              FROM lease_claims m JOIN lease_claims t ON t.path = m.path
-             WHERE m.lease_id = ? AND m.whole_file AND t.node != m.node AND t.lease_id IN ({live})
-            UNION
-            SELECT t.lease_id, m.node, m.path, m.action, m.whole_file, t.node, t.path, t.action, t.whole_file
-              FROM lease_claims m JOIN lease_claims t ON t.path = m.path
-             WHERE m.lease_id = ? AND t.whole_file AND t.node != m.node AND t.lease_id IN ({live})
-        """
-        args = (lease_id, *states, lease_id) * 3
-        out = []
-        for row in self.db.execute(sql, args):
-            mine = Claim(node=row[1], path=row[2], action=row[3], whole_file=bool(row[4]))
-            theirs = Claim(node=row[5], path=row[6], action=row[7], whole_file=bool(row[8]))
-            out.append((row[0], mine, theirs))
-        return out
+        columns = "t.lease_id, t.node, t.path, t.action, t.whole_file"
+        alive = f"JOIN leases l ON l.id = t.lease_id WHERE l.state IN ({marks}) AND t.lease_id != ?"
+        mine = self.claims(lease_id)
+        found: dict[tuple[int, str, str], tuple[int, Claim, Claim]] = {}
+
+        def add(rows, my_claim: Claim | None = None) -> None:
+            for row in rows:
+                theirs = Claim(node=row[1], path=row[2], action=row[3], whole_file=bool(row[4]))
+                claim = my_claim if my_claim is not None else by_node[row[5]]
+                found.setdefault((row[0], claim.node, theirs.node), (row[0], claim, theirs))
+
+        by_node = {c.node: c for c in mine}
+        add(self.db.execute(f"""SELECT {columns}, m.node FROM lease_claims m JOIN {table} t ON t.node = m.node
+                                {alive} AND m.lease_id = ?""", (*states, lease_id, lease_id)))
+        add(self.db.execute(f"""SELECT {columns}, m.node FROM lease_claims m JOIN {table} t
+                                ON t.path = m.path AND t.whole_file AND t.node != m.node
+                                {alive} AND m.lease_id = ?""", (*states, lease_id, lease_id)))
+        for claim in mine:
+            if claim.whole_file:  # every node of that file others claim
+                add(self.db.execute(f"""SELECT {columns} FROM {table} t {alive} AND t.node != ?
+                                        AND (t.node = ? OR (t.node >= ? AND t.node < ?))""",
+                                    (*states, lease_id, claim.node, claim.path, claim.path + "::",
+                                     claim.path + ":;")), claim)
+        return sorted(found.values(), key=lambda item: (item[0], item[1].node, item[2].node))
 
     def claims(self, lease_id: int) -> list[Claim]:
         rows = self.db.execute("SELECT node, path, action, whole_file FROM lease_claims WHERE lease_id = ?"
@@ -388,14 +429,14 @@ class _SqliteTransaction(StoreTransaction):
         found: list[tuple[int, str, Claim]] = []
         for chunk in _chunks(sorted(set(nodes))):
             rows = self.db.execute(
-                "SELECT c.lease_id, c.node, c.node, c.path, c.action, c.whole_file FROM lease_claims c"
+                "SELECT c.lease_id, c.node, c.node, c.path, c.action, c.whole_file FROM live_claims c"
                 " JOIN leases l ON l.id = c.lease_id"
                 f" WHERE l.state = 'active' AND c.action != 'rely' AND c.node IN ({', '.join('?' * len(chunk))})",
                 chunk)
             found += [(r[0], r[1], Claim(node=r[2], path=r[3], action=r[4], whole_file=bool(r[5]))) for r in rows]
         for chunk in _chunks(sorted(set(paths))):
             rows = self.db.execute(
-                "SELECT c.lease_id, c.path, c.node, c.path, c.action, c.whole_file FROM lease_claims c"
+                "SELECT c.lease_id, c.path, c.node, c.path, c.action, c.whole_file FROM live_claims c"
                 " JOIN leases l ON l.id = c.lease_id"
                 " WHERE l.state = 'active' AND c.action != 'rely' AND c.whole_file"
                 f" AND c.path IN ({', '.join('?' * len(chunk))})", chunk)

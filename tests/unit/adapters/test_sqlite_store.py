@@ -102,6 +102,23 @@ def test_shared_claims_meet_on_nodes_and_whole_files(store: SqliteLeaseStore) ->
         assert tx.shared_claims(first, ("released",)) == [(fourth, f, rely_f)]
 
 
+def test_an_ended_lease_meets_nobody_and_keeps_its_claims(store: SqliteLeaseStore) -> None:
+    f = Claim(node="a.py::f", path="a.py", action="write:implement")
+    whole = Claim(node="a.py", path="a.py", action="write:rename", whole_file=True)
+    with store.transaction() as tx:
+        first = tx.add_lease(new_lease("a", (f,)), state="active", requested_at=T0, expires_at=T0)
+        second = tx.add_lease(new_lease("b", (whole,)), state="waiting", requested_at=T0, expires_at=T0)
+        assert [(other, mine.node, theirs.node) for other, mine, theirs in tx.shared_claims(second, ("active",))] == [
+            (first, "a.py", "a.py::f")]
+        tx.update_lease(first, state="released", ended_at=T0)
+        assert tx.shared_claims(second, ("active", "waiting")) == []
+        assert tx.claims(first) == [f]  # the history keeps what it claimed
+        assert [o for o, _, _ in tx.shared_claims(second, ("released",))] == [first]
+        assert tx.lease(first).footprint == {"region": "export f", "footprint": {}}
+    live = sqlite3.connect(store.path).execute("SELECT lease_id, node FROM live_claims").fetchall()
+    assert live == [(second, "a.py")]
+
+
 def test_history_and_leases_cannot_be_rewritten(tmp_path: Path) -> None:
     path = tmp_path / "leases.db"
     with SqliteLeaseStore(path, clock=lambda: T0) as store, store.transaction() as tx:
@@ -260,6 +277,13 @@ def test_migrating_from_schema_3_adds_admissions_and_keeps_everything(tmp_path: 
             admission = tx.add_admission(NewAdmission(lease_id=1, token=6, decision="apply", reasons=[],
                                                       evidence={}, patch={}, touched=[("a.py::f", "a.py", "x")]))
             assert tx.applied_meeting(1) == [(admission, ("a.py::f",))]
+            assert leases[0].footprint == V1_FOOTPRINT  # moved to lease_footprints, not lost
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM leases WHERE footprint != ''").fetchone()[0] == 0
+    # only the active lease's claims meet new requests; the released one's stay in the history
+    assert db.execute("SELECT lease_id, node FROM live_claims ORDER BY node").fetchall() == [
+        (1, "a.py::f"), (1, "b.py::g"), (1, "t.py::test_f")]
+    assert db.execute("SELECT count(*) FROM lease_claims").fetchone()[0] == 4
     assert (tmp_path / "leases.db.v3.bak").is_file()
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,19 +90,21 @@ def resolve_repo(path: str | None) -> Path:
 
 
 def discover(root: Path | str, *, extensions: Iterable[str], max_bytes: int = 2_000_000,
-             known: Mapping[str, tuple[int, int]] | None = None) -> Discovery:
+             known: Collection[str] | None = None) -> Discovery:
     """List the files under ``root`` whose name ends with one of ``extensions`` (``".py"`` or ``"py"``).
 
     Results are sorted by path. Files of other extensions are ignored silently (they are not "skipped").
-    ``known`` maps paths to the ``(size, mtime_ns)`` they had when last read: a regular file that still has
-    them is not opened again to be probed (a refresh of a large tree would otherwise open every file).
+    ``known`` holds the paths indexed before: such a regular file is not opened here to be probed for
+    binary content (a refresh of a large tree would otherwise open every file); the caller that reads it
+    again, because its stat data moved, checks it then.
     """
     root_path = Path(root)
     if not root_path.exists():
         raise RepositoryError(f"repository path does not exist: {root}")
     if not root_path.is_dir():
         raise RepositoryError(f"repository path is not a folder: {root}")
-    scan = _Scan(Path(os.path.abspath(root_path)), _normalise_extensions(extensions), max_bytes, known or {})
+    scan = _Scan(Path(os.path.abspath(root_path)), _normalise_extensions(extensions), max_bytes,
+                 frozenset(known or ()))
 
     listed = _git_candidates(scan.root)
     if listed is None:
@@ -190,8 +192,7 @@ class _PendingLink:
 
 
 class _Scan:
-    def __init__(self, root: Path, extensions: tuple[str, ...], max_bytes: int,
-                 known: Mapping[str, tuple[int, int]]) -> None:
+    def __init__(self, root: Path, extensions: tuple[str, ...], max_bytes: int, known: Collection[str]) -> None:
         self.known = known
         self.root = root
         self.real_root = os.path.realpath(root)
@@ -251,10 +252,10 @@ class _Scan:
                 return
         else:
             st = lst
-            if self.known.get(rel) == (st.st_size, st.st_mtime_ns) and stat.S_ISREG(st.st_mode):
+            if rel in self.known and stat.S_ISREG(st.st_mode) and st.st_size <= self.max_bytes:
                 self.files.append(SourceFile(path=rel, abs_path=self.root / rel, size=st.st_size,
                                              mtime_ns=st.st_mtime_ns))
-                return  # probed when it was last read, and unchanged since
+                return  # indexed before: whoever reads it again checks it is still text
         if not stat.S_ISREG(st.st_mode):
             self._skip(rel, "not a regular file")
             return

@@ -255,6 +255,23 @@ class IndexStore:
 
     # ------------------------------------------------------------------ reading
     def counts(self) -> dict[str, int]:
+        """What the index holds, by kind; counted once per build and kept with it (counting scans every
+        table, longer than a refresh of an unchanged tree takes)."""
+        import json
+
+        built = self.meta("built_at")
+        kept = self.meta("counts")
+        if kept and self.meta("counts_built_at") == built:
+            return json.loads(kept)
+        found = self._count()
+        try:
+            self.conn.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)",
+                                  [("counts", json.dumps(found)), ("counts_built_at", built or "")])
+        except sqlite3.Error:
+            pass  # read-only: counted again next time
+        return found
+
+    def _count(self) -> dict[str, int]:
         q = self.conn.execute
         out = {
             "files": q("SELECT count(*) FROM files").fetchone()[0],

@@ -26,7 +26,7 @@ from pathlib import Path
 import semlease
 from semlease import languages
 from semlease.adapters import facts_codec, git
-from semlease.adapters.discover import SourceFile, discover
+from semlease.adapters.discover import BINARY_PROBE_BYTES, SourceFile, discover
 from semlease.adapters.facts_cache import CachedFacts, FactsCache
 from semlease.adapters.index_store import ExtractedFile, FileState, IndexStore
 from semlease.domain.facts import FileFacts
@@ -132,8 +132,7 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
             clock.lap("seed")
         stale = {name for name, fp in prints.items() if store.meta(f"extractor.{name}") != fp}
         stored = store.file_states()
-        discovery = discover(root, extensions=languages.all_extensions(),
-                             known={} if force else {p: (st.size, st.mtime_ns) for p, st in stored.items()})
+        discovery = discover(root, extensions=languages.all_extensions(), known=() if force else stored)
         clock.lap("discover")
         previous = {p: st for p, st in stored.items() if not force and st.language not in stale}
         current = {f.path: f for f in discovery.files}
@@ -156,7 +155,7 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
         added = [e.state.path for e in extracted if e.state.path not in stored]
         nothing_changed = not extracted and not removed and store.is_built() and not force and not stale
         meta = {"root": str(root), "head": head or "", "extractor": extractor_fingerprint(),
-                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "built_at": datetime.now(UTC).isoformat(timespec="microseconds"),  # also names the build
                 **{f"extractor.{name}": fp for name, fp in prints.items()}}
         graph = None
         reads: dict[str, set[str]] = {}
@@ -213,6 +212,9 @@ def _fresh_facts(root: Path, files: list[SourceFile], previous: dict[str, FileSt
             continue
         if language is None:
             skipped.append((f.path, "no extractor for this file type"))
+            continue
+        if b"\0" in data[:BINARY_PROBE_BYTES]:  # discover probes new files; a file it knew is probed here
+            skipped.append((f.path, "binary"))
             continue
         digest = git.hash_blob(data)  # the git blob id: cached facts line up with git
         old = previous.get(f.path)

@@ -157,3 +157,12 @@ def test_a_changed_extractor_drops_what_it_produced(shop: Path, monkeypatch: pyt
     monkeypatch.setattr(indexer, "extractor_fingerprint", lambda language=None: real(language) + "-changed")
     report = build_index(shop, workers=1, with_counts=False)
     assert (report.extracted, report.reused, report.relinked) == (report.files, 0, -1)
+
+
+def test_a_known_file_that_turns_binary_is_skipped_on_refresh(shop: Path) -> None:
+    (shop / "src/shop/pricing.py").write_bytes(b"\x00\x01 not python any more")
+    report = build_index(shop, workers=1)
+    assert ("src/shop/pricing.py", "binary") in report.skipped
+    assert report.removed == 1 and report.relinked == -1  # a file gone: linked again in full
+    with sqlite3.connect(report.index_path) as db:
+        assert db.execute("SELECT count(*) FROM nodes WHERE path = 'src/shop/pricing.py'").fetchone() == (0,)

@@ -99,12 +99,13 @@ def test_a_changed_file_is_reindexed_and_others_are_reused(tmp_path: Path) -> No
     root = tmp_path / "inc"
     write_repo(root, {"a.py": "def f():\n    return 1\n", "b.py": "def g():\n    return 2\n"})
     first = json.loads(semlease("index", "--json", "--repo", str(root), cwd=tmp_path).stdout)
-    assert (first["extracted"], first["reused"], first["up_to_date"]) == (2, 0, False)
+    assert (first["extracted"], first["reused"], first["up_to_date"], first["relinked"]) == (2, 0, False, -1)
     again = json.loads(semlease("index", "--json", "--repo", str(root), cwd=tmp_path).stdout)
-    assert (again["extracted"], again["reused"], again["up_to_date"]) == (0, 2, True)
+    assert (again["extracted"], again["reused"], again["up_to_date"], again["relinked"]) == (0, 2, True, None)
     (root / "b.py").write_text("from a import f\n\ndef g():\n    return f()\n")
     edited = json.loads(semlease("index", "--json", "--repo", str(root), cwd=tmp_path).stdout)
-    assert (edited["extracted"], edited["reused"], edited["up_to_date"]) == (1, 1, False)
+    # b.py's interface changed (a new import): relinked with the files that read it (none)
+    assert (edited["extracted"], edited["reused"], edited["up_to_date"], edited["relinked"]) == (1, 1, False, 1)
     fp = json.loads(semlease("resolve", "export f", "--json", "--repo", str(root), cwd=tmp_path).stdout)
     assert [e["id"] for e in fp["footprint"]["dependents"]] == ["b.py", "b.py::g"]
     (root / "b.py").unlink()

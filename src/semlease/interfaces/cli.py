@@ -145,8 +145,8 @@ def index(repo: RepoOpt = None, json_out: JsonOpt = False, quiet: QuietOpt = Fal
         _print_json({
             "root": report.root, "index": report.index_path, "head": report.head,
             "up_to_date": report.up_to_date, "files": report.files, "extracted": report.extracted,
-            "reused": report.reused, "removed": report.removed, "seconds": round(report.seconds, 3),
-            "timings": report.timings,
+            "reused": report.reused, "removed": report.removed, "relinked": report.relinked,
+            "seconds": round(report.seconds, 3), "timings": report.timings,
             "counts": report.counts,
             "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
             "syntax_errors": [{"path": p, "errors": n} for p, n in report.syntax_error_files],
@@ -155,6 +155,8 @@ def index(repo: RepoOpt = None, json_out: JsonOpt = False, quiet: QuietOpt = Fal
         return
     c = report.counts
     state = "up to date" if report.up_to_date else f"{report.extracted} extracted, {report.reused} reused"
+    if report.relinked is not None and report.relinked >= 0:
+        state += f", {_plural(report.relinked, 'file')} relinked"
     print(f"indexed {_plural(report.files, 'file')} in {report.seconds:.2f}s ({state}"
           + (f", {report.removed} removed" if report.removed else "") + ")")
     kinds = ", ".join(f"{c.get('nodes.' + k, 0)} {k}{'es' if k.endswith('s') else 's'}" for k in

@@ -4,7 +4,7 @@
 #   make demo    index the sample repository fixtures/shop, resolve regions, and lease them as two agents
 #   make test    run the test suite (PYTEST_ARGS='-k discover -x' to pass options)
 #   make lint    ruff + the import-linter layer contract from pyproject.toml
-#   make bench   run benchmarks/run.py (installs the 'bench' extra first; BENCH_ARGS='...' to pass options)
+#   make bench   run benchmarks/run.py and bench_leases.py (installs the 'bench' extra; BENCH_ARGS for run.py)
 #   make clean   remove .venv and tool caches
 
 PYTHON ?= python3
@@ -84,6 +84,7 @@ lint: $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_leases.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -276,8 +276,10 @@ def sample_regions(conn, n: int, seed: int = 7) -> list[str]:
     return [f"export {name}" for name in names[:n]]
 
 
-def grimp_time(root: Path) -> float | None:
-    """grimp's import graph of every top-level package, from a fresh process, without its cache."""
+def grimp_time(root: Path) -> dict | None:
+    """grimp's import graph of the corpus's top-level packages, from a fresh process, without its cache.
+    grimp refuses some packages (a syntax error anywhere in one, setuptools' distutils shim): those are
+    left out and named."""
     try:
         import grimp  # noqa: F401
     except ImportError:
@@ -285,14 +287,24 @@ def grimp_time(root: Path) -> float | None:
     packages = sorted(p.name for p in root.iterdir() if (p / "__init__.py").is_file() and p.name.isidentifier())
     if not packages:
         return None
-    code = ("import sys, time, grimp; t = time.perf_counter(); "
-            f"grimp.build_graph(*{packages!r}, cache_dir=None); print(time.perf_counter() - t)")
-    env = dict(os.environ, PYTHONPATH=str(root))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root)
+    code = ("import sys, time, grimp\n"
+            "names = sys.argv[1:]\nrefused = []\n"
+            "for n in names:\n"
+            "    try: grimp.build_graph(n, cache_dir=None)\n"
+            "    except Exception as e: refused.append(n)\n"
+            "kept = [n for n in names if n not in refused]\n"
+            "t = time.perf_counter(); grimp.build_graph(*kept, cache_dir=None)\n"
+            "print(time.perf_counter() - t, ','.join(refused))")
+    env = dict(CLI_ENV, PYTHONPATH=str(root))
+    proc = subprocess.run([sys.executable, "-c", code, *packages], capture_output=True, text=True, env=env,
+                          cwd=root)
     if proc.returncode:
         print(f"  grimp failed: {proc.stderr.strip().splitlines()[-1:]}")
         return None
-    return round(float(proc.stdout.strip()), 2)
+    seconds, _, refused = proc.stdout.strip().partition(" ")
+    files = sum(1 for n in packages if n not in refused.split(",") for _ in (root / n).rglob("*.py"))
+    return {"seconds": round(float(seconds), 2), "packages": len(packages) - len([r for r in refused.split(",") if r]),
+            "files": files, "refused": [r for r in refused.split(",") if r]}
 
 
 def ctags_time(root: Path) -> float | None:
@@ -303,8 +315,8 @@ def ctags_time(root: Path) -> float | None:
     if "Universal Ctags" not in version:
         return None
     t0 = time.perf_counter()
-    subprocess.run([ctags, "-R", "--languages=Python", "-f", os.devnull, str(root)], check=True,
-                   capture_output=True)
+    subprocess.run([ctags, "-R", "--languages=Python", "--exclude=.git", "--exclude=.venv", "--exclude=corpora",
+                    "-f", os.devnull, str(root)], check=True, capture_output=True)
     return round(time.perf_counter() - t0, 2)
 
 

@@ -408,6 +408,8 @@ def _extract_all(files: list[SourceFile], progress: Progress | None, workers: in
         return
     n = workers or os.cpu_count() or 1
     chunks = [jobs[i:i + _CHUNK] for i in range(0, total, _CHUNK)]
+    for language in languages.LANGUAGES:  # load the parsers and compile the queries once, before the fork
+        language.extract(f"warm-up{min(language.extensions)}", b"x = 1\n")
     done = 0
     # multiprocessing.Pool rather than ProcessPoolExecutor: on Ctrl-C, leaving the `with` block calls
     # terminate(), which ends the workers for sure; the executor could hang on a worker blocked on its

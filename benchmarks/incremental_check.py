@@ -16,7 +16,6 @@ import argparse
 import random
 import re
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -25,23 +24,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
+from semlease.adapters.index_store import IndexStore  # noqa: E402
 from semlease.services.indexer import build_index  # noqa: E402
 
-TABLES = {
-    "nodes": "SELECT id, kind, path, qualname, start_line, end_line, contract_start, contract_end, signature, "
-             "parent, fixture_name, test_support, more_spans FROM nodes",
-    "edges": "SELECT src, dst, kind, how, line FROM edges",
-    "dotted": "SELECT name, id, path FROM dotted",
-    "unresolved": "SELECT path, line, scope, text, reason FROM unresolved",
-    "link_deps": "SELECT path, dep FROM link_deps",
-}
 _DEF = re.compile(rb"^(def|class) ([A-Za-z_][A-Za-z0-9_]*)", re.M)
 _BODY = re.compile(rb"^(    +)return ", re.M)
 
 
 def snapshot(index: str) -> dict[str, set[tuple]]:
-    with sqlite3.connect(index) as db:
-        return {name: set(db.execute(sql)) for name, sql in TABLES.items()}
+    with IndexStore.open(Path(index)) as store:
+        return store.rows()
 
 
 def mutate(path: Path, rng: random.Random) -> str:
@@ -114,7 +106,7 @@ def main() -> int:
             rel = victim.relative_to(work)
             print(f"round {round_}: {kind:<12} {rel}  refresh {seconds * 1000:.0f} ms, relinked {report.relinked}",
                   flush=True)
-            for table in TABLES:
+            for table in full:
                 missing, extra = full[table] - mine[table], mine[table] - full[table]
                 if missing or extra:
                     print(f"  {table}: missing {sorted(missing)[:5]}\n  {table}: extra {sorted(extra)[:5]}")

@@ -350,15 +350,22 @@ def add_worktree(root: Path | str, folder: Path, commit: str) -> None:
 
 
 @contextmanager
-def temporary_worktree(root: Path | str, commit: str, patch: bytes | None = None) -> Iterator[Path]:
-    """A detached worktree of ``commit`` in a temporary folder (with ``patch`` applied to its files), removed
-    afterwards whatever happens."""
+def temporary_worktree(root: Path | str, commit: str, patch: bytes | None = None, *,
+                       directory: str = "") -> Iterator[Path]:
+    """A detached worktree of ``commit`` in a temporary folder (with ``patch`` applied to its files: its
+    paths relative to the top, or to ``directory`` when they all name files there), removed afterwards
+    whatever happens. Yields the worktree's top."""
     parent = Path(tempfile.mkdtemp(prefix="semlease-tree-"))
     folder = parent / "tree"
     try:
         add_worktree(root, folder, commit)
         if patch is not None:
-            apply_patch(folder, patch)
+            try:
+                apply_patch(folder, patch)
+            except RepositoryError:
+                if not directory:
+                    raise
+                apply_patch(folder, patch, directory=directory)
         yield folder
     finally:
         remove_worktree(root, folder)
@@ -374,11 +381,13 @@ def remove_worktree(root: Path | str, folder: Path) -> None:
         pass
 
 
-def apply_patch(folder: Path | str, patch: bytes) -> None:
-    """``git apply`` in a work tree (its files only, not its index); one line when the patch does not apply."""
+def apply_patch(folder: Path | str, patch: bytes, *, directory: str = "") -> None:
+    """``git apply`` in a work tree (its files only, not its index), the patch's paths taken under
+    ``directory``; one line when the patch does not apply."""
     folder = _check_folder(Path(folder))
+    into = [f"--directory={directory.rstrip('/')}"] if directory else []
     try:
-        result = subprocess.run(["git", "-C", os.fspath(folder), "apply", "--whitespace=nowarn", "-"],
+        result = subprocess.run(["git", "-C", os.fspath(folder), "apply", "--whitespace=nowarn", *into, "-"],
                                 input=patch, capture_output=True, env=_env(), check=False)
     except FileNotFoundError as error:
         raise RepositoryError("git is not installed (no 'git' on PATH)") from error

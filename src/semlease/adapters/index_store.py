@@ -60,6 +60,15 @@ _GRAPH_INDEXES = {
     "link_deps_path": "link_deps(path)",
 }
 
+_COMPARABLE = {
+    "nodes": "SELECT id, kind, path, qualname, start_line, end_line, contract_start, contract_end, signature, "
+             "parent, fixture_name, test_support, more_spans FROM nodes",
+    "edges": "SELECT src, dst, kind, how, line FROM edges",
+    "dotted": "SELECT name, id, path FROM dotted",
+    "unresolved": "SELECT path, line, scope, text, reason FROM unresolved",
+    "link_deps": "SELECT path, dep FROM link_deps",
+}
+
 _NODE_COLUMNS = ("id, kind, path, qualname, start_line, end_line, contract_start, contract_end, "
                  "signature, parent, fixture_name, language, test_support, more_spans")
 
@@ -305,6 +314,11 @@ class IndexStore:
 
     def graph(self) -> StoredGraph:
         return StoredGraph(self.conn)
+
+    def rows(self) -> dict[str, set[tuple]]:
+        """Every stored row of the graph, table by table, as sets: two indexes of one tree built in any order
+        (a full build, a chain of refreshes) must hold the same ones."""
+        return {table: set(self.conn.execute(sql)) for table, sql in _COMPARABLE.items()}
 
 
 class StoredGraph:

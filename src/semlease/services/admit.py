@@ -24,7 +24,7 @@ one write transaction, so two admissions racing on one symbol are decided one af
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -322,19 +322,21 @@ def _runner_id(node_id: str) -> str:
 
 @contextmanager
 def patched_tree(root: Path, patch: PatchInput) -> Iterator[Path]:
-    """A folder holding the patched code: the work tree when it does, else a temporary worktree."""
+    """A folder holding the patched code: the work tree when it does, else a temporary worktree (the
+    same sub-folder of it, when ``root`` is a sub-folder of its work tree)."""
     if patch.new_in_work_tree:
         yield root
         return
     if git.find_worktree_root(root) is None:
         raise SemleaseError(f"cannot run the tests: the patch is not applied in {root}, which is not a git "
                             "repository (apply it there, or run semlease in a clone)")
+    prefix = git.prefix(root)
     if patch.head is not None:
         with git.temporary_worktree(root, patch.head) as tree:
-            yield tree
+            yield tree / prefix
         return
-    with git.temporary_worktree(root, patch.base or "HEAD", patch.diff) as tree:
-        yield tree
+    with git.temporary_worktree(root, patch.base or "HEAD", patch.diff, directory=prefix) as tree:
+        yield tree / prefix
 
 
 def _old_tree(root: Path, patch: PatchInput, footprint: PatchFootprint) -> AbstractContextManager[Path] | None:
@@ -342,12 +344,13 @@ def _old_tree(root: Path, patch: PatchInput, footprint: PatchFootprint) -> Abstr
     if not any(s.change in (P.DELETED, P.RENAMED, P.MOVED) for s in footprint.symbols):
         return None
     if patch.base is not None:
-        return git.temporary_worktree(root, patch.base)
+        return _sub(git.temporary_worktree(root, patch.base), git.prefix(root))
     if not patch.new_in_work_tree:
-        return _here(root)
+        return nullcontext(root)
     return None
 
 
 @contextmanager
-def _here(root: Path) -> Iterator[Path]:
-    yield root
+def _sub(tree: AbstractContextManager[Path], prefix: str) -> Iterator[Path]:
+    with tree as top:
+        yield top / prefix

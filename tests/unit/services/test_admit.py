@@ -392,3 +392,21 @@ def test_tests_import_the_patched_tree_not_an_installed_package_of_the_same_name
     assert evidence.selection.tests == ("tests/test_value.py::test_value",)
     assert evidence.run["import_paths"] == [str(root / "src"), str(root)]
     assert (evidence.run["passed"], evidence.run["summary"]) == (True, "1 passed")
+
+
+@pytest.mark.parametrize("made_at", ["top", "sub-folder"])
+def test_run_tests_for_a_sub_folder_of_a_work_tree(tmp_path: Path, git_env, made_at: str) -> None:
+    top = tmp_path / "mono"
+    shutil.copytree(SHOP, top / "shop", ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    write_repo(top, {"README.md": "two projects\n"})
+    shop = top / "shop"
+    text = (shop / INVOICE).read_text()
+    (shop / INVOICE).write_text(text.replace("return _round(self.subtotal + self.tax)", "return 0"))
+    data = run_git(top if made_at == "top" else shop, "diff", *(["--relative"] if made_at != "top" else [])).encode()
+    run_git(top, "checkout", "-q", "--", ".")
+    given = patch_source.from_diff(shop, data, "the diff p.diff")
+    evidence = A.run_patch_tests(shop, given, patch_footprint(given), AdmissionConfig())
+    assert evidence.selection.tests == ("tests/test_invoice.py::TestInvoice.test_describe",
+                                        "tests/test_orders.py::test_checkout_marks_order_paid")
+    assert (evidence.run["passed"], evidence.run["summary"]) == (False, "2 failed")
+    assert (shop / INVOICE).read_text() == text

@@ -269,7 +269,7 @@ def test_a_huge_diff_file_is_refused(agents: Agents, tmp_path: Path) -> None:
         (("admit", "--lease", "L1", "--token", "1", "--base", "HEAD", "--run-tests", "--evidence", "tests=pass"),
          "--evidence tests=... and --run-tests both give the tests' result"),
         (("check", "--lease", "L1", "--head", "HEAD"), "give the patch as --diff FILE"),
-        (("check", "--lease", "L1", "--diff", "x.diff", "--base", "HEAD"), "give the patch as --diff FILE"),
+        (("check", "--lease", "L1", "--diff", "x.diff", "--base", "HEAD"), "give the patch one way, not both"),
         (("check", "--lease", "L1", "--base", "no-such-rev"), "'no-such-rev' names no commit"),
         (("check", "--lease", "L1", "--diff", "/nonexistent.diff"), "cannot read the diff /nonexistent.diff"),
         (("check", "--base", "HEAD"), "give --lease LEASE_ID, or --region REGION with --mode MODE"),
@@ -344,3 +344,29 @@ def test_errors_are_json_with_format_json_and_sarif_with_format_sarif(agents: Ag
     (invocation,) = log["runs"][0]["invocations"]
     assert invocation == {"executionSuccessful": False, "toolExecutionNotifications": [
         {"level": "error", "message": {"text": "no lease L77 in this store"}}]}
+
+
+def test_a_lease_of_a_sub_folder_is_another_repository_than_the_top(tmp_path: Path) -> None:
+    top = tmp_path / "mono"
+    shutil.copytree(SHOP_SOURCE, top / "shop", ignore=IGNORED)
+    make_git_repo(top, message="mono")
+    store = f"sqlite:///{tmp_path / 'leases.db'}"
+    got = run_cli("acquire", "symbol Invoice.total", "--owner", "m", "--intent", "x", "--store", store, "--json",
+                  repo=top / "shop", cwd=tmp_path)
+    assert json.loads(got.stdout)["lease"]["repository"].endswith(":shop"), describe(got)
+    agents = Agents(top / "shop", store)
+    agents.edit("src/billing/invoice.py", *TOTAL)
+    inside = run_cli("check", "--lease", "L1", "--base", "HEAD", "--store", store, repo=top / "shop", cwd=tmp_path)
+    assert inside.returncode == 0, describe(inside)
+    from_top = run_cli("check", "--lease", "L1", "--base", "HEAD", "--store", store, repo=top, cwd=tmp_path)
+    assert_bad_input(from_top, "L1 is a lease on another repository (git:", ":shop); this one is git:")
+
+
+def test_sarif_is_written_for_option_conflicts_too(agents: Agents, tmp_path: Path) -> None:
+    out = tmp_path / "conflict.sarif"
+    result = agents.run("check", "--lease", "L1", "--region", "export x", "--base", "HEAD", "--format", "sarif",
+                        "--output", str(out))
+    assert_bad_input(result, "give --lease or --region, not both")
+    log = json.loads(out.read_text())
+    jsonschema.Draft4Validator(sarif_schema()).validate(log)
+    assert log["runs"][0]["invocations"][0]["executionSuccessful"] is False

@@ -36,7 +36,25 @@ class FactsCache:
 
     @classmethod
     def open(cls, path: Path) -> FactsCache | None:
-        """The cache at ``path`` (created if missing), or None when it cannot be used."""
+        """The cache at ``path`` (created if missing, made anew if damaged), or None when it cannot be used."""
+        found = cls._open(path)
+        if found is None and path.is_file():
+            try:
+                with sqlite3.connect(path) as probe:
+                    probe.execute("PRAGMA schema_version").fetchone()
+                return None  # readable, but not usable now (locked, read-only): leave it as it is
+            except sqlite3.OperationalError:
+                return None  # locked by another worktree's index: not damaged
+            except sqlite3.DatabaseError:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(path) + suffix).unlink(missing_ok=True)
+                found = cls._open(path)
+            except (sqlite3.Error, OSError):
+                return None
+        return found
+
+    @classmethod
+    def _open(cls, path: Path) -> FactsCache | None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=_BUSY_SECONDS, isolation_level=None)

@@ -261,15 +261,17 @@ def hash_blob(data: bytes, *, algorithm: str = "sha1") -> str:
 # ------------------------------------------------------------------------------------------ patches
 def repository_identity(root: Path | str) -> str:
     """What names this repository wherever it is cloned: ``git:<root commit>`` (the oldest commit HEAD
-    descends from, the same in every clone and worktree), ``git-dir:<common git dir>`` before the first
-    commit, ``path:<folder>`` outside git."""
+    descends from, the same in every clone and worktree), followed by ``:<folder>`` for a sub-folder of the
+    work tree indexed on its own; ``git-dir:<common git dir>`` before the first commit, ``path:<folder>``
+    outside git."""
     folder = _check_folder(Path(root))
     try:
         result = _run(folder, ["rev-list", "--max-parents=0", "HEAD"])
     except _GitMissing:
         result = None
     if result is not None and result.returncode == 0 and result.stdout.strip():
-        return "git:" + sorted(result.stdout.decode("ascii").split())[0]
+        where = prefix(folder).rstrip("/")  # a sub-folder of the work tree is a repository of its own
+        return "git:" + sorted(result.stdout.decode("ascii").split())[0] + (f":{where}" if where else "")
     common = git_common_dir(folder)
     if common is not None:
         return f"git-dir:{common}"

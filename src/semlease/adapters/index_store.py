@@ -114,6 +114,20 @@ class IndexStore:
     @classmethod
     def open(cls, path: Path) -> IndexStore:
         try:
+            return cls._open(path)
+        except IndexError_ as error:
+            cause = error.__cause__
+            damaged = isinstance(cause, sqlite3.DatabaseError) and not isinstance(cause, sqlite3.OperationalError)
+            if not damaged or not path.exists():  # locked, unwritable...: said, never deleted
+                raise
+        # A damaged file (not a database, malformed): derived data, rebuilt from the sources.
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return cls._open(path)
+
+    @classmethod
+    def _open(cls, path: Path) -> IndexStore:
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -132,7 +146,7 @@ class IndexStore:
                 conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except (sqlite3.Error, OSError) as exc:
-            raise IndexError_(f"cannot open the index at {path}: {exc}") from None
+            raise IndexError_(f"cannot open the index at {path}: {exc}") from exc
         return cls(path, conn)
 
     def close(self) -> None:

@@ -122,6 +122,8 @@ def _versions(root: Path, change: FileChange, revisions: list[str], source: str
         text = git.file_at(root, rev, path)
         if text is not None:
             tried.append((rev, text))
+    if change.old_blob:  # the commit holding the very blob git's `index` line names, before any other
+        tried.sort(key=lambda item: not git.hash_blob(item[1]).startswith(change.old_blob))
     on_disk_old = _read(root / path)
     if change.old_blob and (tried or on_disk_old is not None or on_disk_new is not None):
         # the blob only tells which version of a file that is here: never a file from another layout

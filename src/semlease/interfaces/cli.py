@@ -377,7 +377,9 @@ def _patch_input(root: Path, diff: str | None, base: str | None, head: str | Non
     from semlease.adapters import patch_source
     from semlease.adapters.diff import read_diff_file
 
-    if (diff is None) == (base is None):
+    if diff is not None and base is not None:
+        raise SemleaseError("give the patch one way, not both: --diff FILE, or --base REV [--head REV]")
+    if diff is None and base is None:
         raise SemleaseError("give the patch as --diff FILE (or - for stdin), or as --base REV [--head REV]")
     if head is not None and base is None:
         raise SemleaseError("--head needs --base")
@@ -443,15 +445,15 @@ def check(lease_id: Annotated[Optional[str], typer.Option("--lease", metavar="LE
         format_ = "json"
     if format_ not in reports.FORMATS:
         raise SemleaseError(f"unknown format {format_!r}: expected one of {', '.join(reports.FORMATS)}")
-    if lease_id is not None and region is not None:
-        raise SemleaseError("give --lease or --region, not both: a lease has its own region")
-    if lease_id is None and region is None:
-        raise SemleaseError("give --lease LEASE_ID, or --region REGION with --mode MODE")
-    if lease_id is not None and mode is not None:
-        raise SemleaseError("--mode goes with --region; a lease has its own mode")
     from semlease import __version__
 
     try:
+        if lease_id is not None and region is not None:
+            raise SemleaseError("give --lease or --region, not both: a lease has its own region")
+        if lease_id is None and region is None:
+            raise SemleaseError("give --lease LEASE_ID, or --region REGION with --mode MODE")
+        if lease_id is not None and mode is not None:
+            raise SemleaseError("--mode goes with --region; a lease has its own mode")
         report = _check_report(repo, store, lease_id, region, mode, diff, base, head)
     except SemleaseError as error:
         if format_ == "sarif" and output not in (None, "-"):  # CI uploads the file whatever happened

@@ -156,6 +156,9 @@ def check_patch(patch: PatchFootprint, target: CheckTarget, *, now: datetime,
     """``work_times`` are ``(commit, time)`` of the commits that made the patch; None when the work is what
     is on disk now (a work tree, a diff file): then the lease must be active at ``now``."""
     scope = _ScopeView(target.scope)
+    # A claimed symbol moved into another file (a new one, say) takes the lease along: that file now holds
+    # something the lease claims, and what is added beside it belongs to the lease.
+    scope.files |= {s.path for s in patch.symbols if s.old_id and scope.covers_symbol(s) == "claimed"}
     findings: list[Finding] = []
     inside: list[Inside] = []
     outside: list[tuple[str, str, Finding]] = []  # (node, path, finding) waiting for their holders

@@ -410,3 +410,37 @@ def test_run_tests_for_a_sub_folder_of_a_work_tree(tmp_path: Path, git_env, made
                                         "tests/test_orders.py::test_checkout_marks_order_paid")
     assert (evidence.run["passed"], evidence.run["summary"]) == (False, "2 failed")
     assert (shop / INVOICE).read_text() == text
+
+
+def test_a_claimed_symbol_moved_into_a_new_file_takes_the_lease_along(world: World) -> None:
+    lease = world.lease("m", "export compute_tax", "rename")
+    tax = (world.root / "src/billing/tax.py").read_text()
+    start = tax.index("def compute_tax")
+    (world.root / "src/billing/tax.py").write_text(tax[:start].rstrip() + "\n\nfrom billing.rates import compute_tax"
+                                                   "  # noqa: E402,F401\n")
+    (world.root / "src/billing/rates.py").write_text('"""Rates."""\n\nfrom decimal import Decimal\n\n\n'
+                                                     "UNIT = Decimal('0.01')\n\n\n" + tax[start:])
+    report = world.check(lease, patch_footprint(patch_source.from_revisions(world.root, "HEAD")))
+    assert report.findings == ()
+    assert sorted((i.node, i.why) for i in report.inside) == [
+        ("src/billing/rates.py", "beside what the lease claims"),
+        ("src/billing/rates.py::UNIT", "beside what the lease claims"),
+        ("src/billing/rates.py::compute_tax", "claimed"),
+        ("src/billing/tax.py", "beside what the lease claims")]
+
+
+def test_a_diff_that_fits_two_commits_is_read_from_the_one_its_index_line_names(world: World) -> None:
+    a = world.lease("a", "symbol Invoice._state", "implement")
+    b = world.lease("b", "symbol Invoice.is_void", "implement")
+    state = {INVOICE: ('return "void" if self.is_void else "open"', 'return "VOID" if self.is_void else "open"')}
+    assert world.admit(a, world.patch(state, keep=True), tests="pass").decision == A.APPLY
+    # b's change, made again on the new head: its diff fits the lease's commit as well as HEAD
+    text = (world.root / INVOICE).read_text()
+    (world.root / INVOICE).write_text(text.replace("return self.voided\n", "return bool(self.voided)\n"))
+    data = run_git(world.root, "diff").encode()
+    run_git(world.root, "checkout", "-q", "--", ".")
+    given = patch_source.from_diff(world.root, data, "the diff b.diff", candidates=(b.head,))
+    assert given.base == git.head_commit(world.root)  # the commit whose file is the blob git named
+    fp = patch_footprint(given)
+    world.bases[id(fp)] = BaseView(world.root, given)
+    assert world.admit(b, fp, tests="pass").decision == A.APPLY

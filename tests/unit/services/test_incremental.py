@@ -159,3 +159,16 @@ def test_a_known_file_that_turns_binary_is_skipped_on_refresh(shop: Path) -> Non
     assert report.removed == 1 and report.relinked == -1  # a file gone: linked again in full
     with sqlite3.connect(report.index_path) as db:
         assert db.execute("SELECT count(*) FROM nodes WHERE path = 'src/shop/pricing.py'").fetchone() == (0,)
+
+
+def test_a_damaged_index_and_a_damaged_cache_are_built_again(shop: Path) -> None:
+    index = shop / ".git" / "semlease" / "index.db"
+    cache = shop / ".git" / "semlease" / "facts.db"
+    before = snapshot(str(index))
+    index.write_bytes(b"garbage, not a database")
+    cache.write_bytes(b"garbage too")
+    report = build_index(shop, workers=1, with_counts=False)
+    assert (report.extracted, report.relinked) == (report.files, -1)
+    assert snapshot(report.index_path) == before
+    with FactsCache.open(cache) as facts:
+        assert facts.count() > 0  # made anew, and filled

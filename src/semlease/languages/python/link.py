@@ -108,10 +108,12 @@ def _import_roots(files: Iterable[str], dirs: set[str], package_dirs: set[str]) 
 
 
 def import_roots(files: Iterable[str]) -> list[str]:
-    """The folders to put on ``sys.path`` so that the repository's modules import from it, deepest first
-    (``src`` before the top): what a test run needs to test this tree rather than an installed copy."""
+    """The folders to put on ``sys.path`` so that the repository's modules import from it: ``src`` and its
+    kind first, then other roots, the top last: what a test run needs to test this tree rather than an
+    installed copy."""
     roots = _import_roots([f for f in files if f.endswith(".py")], set(), set())
-    return sorted(roots, key=lambda r: (-r.count("/") - (1 if r else 0), r))
+    # src/, lib/... first (where a src layout keeps its packages), then other roots, the top last
+    return sorted(roots, key=lambda r: (r == "", posixpath.basename(r) not in _ROOT_NAMES, r.count("/"), r))
 
 
 def pytest_node_id(node_id: str) -> str:

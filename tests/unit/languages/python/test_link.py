@@ -565,3 +565,11 @@ class Foreign(Mixin):
     assert ("models.py::Child.save", "models.py::Base.save") in u
     assert not any(src == "models.py::Child.save" and dst == "models.py::Base" for src, dst in u)
     assert not any(src == "models.py::Foreign.save" for src, _ in u)
+
+
+def test_import_roots_put_the_src_layout_first_and_the_top_last() -> None:
+    from semlease.languages.python.link import import_roots
+
+    files = ["src/pkg/__init__.py", "src/pkg/a.py", "examples/complex/demo/__init__.py",
+             "examples/complex/demo/x.py", "tests/test_a.py", "setup.py"]
+    assert import_roots(files) == ["src", "examples/complex", ""]

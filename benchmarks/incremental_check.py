@@ -5,9 +5,9 @@
 
 Each round edits one random Python file of a copy of the corpus in one of several ways (a statement added
 to a body, a function added, a top-level definition renamed, a definition deleted, an import added, a
-class base changed), refreshes the index (timed: the one-file-edit figure), then rebuilds the same tree
-from scratch in a second copy and compares every table of the graph. It prints each round and exits 1 on
-the first difference, naming the rows.
+class base changed, the file copied under a new name beside it, the file removed), refreshes the index
+(timed: the one-file-edit figure), then rebuilds the same tree from scratch in a second copy and compares
+every table of the graph. It prints each round and exits 1 on the first difference, naming the rows.
 """
 
 from __future__ import annotations
@@ -36,7 +36,16 @@ def snapshot(index: str) -> dict[str, set[tuple]]:
         return store.rows()
 
 
-def mutate(path: Path, rng: random.Random) -> str:
+def mutate(path: Path, rng: random.Random, files: list[Path]) -> str:
+    if rng.random() < 0.25:  # a file added or removed: `files` follows
+        if path.name != "__init__.py" and rng.random() < 0.5:
+            path.unlink()
+            files.remove(path)
+            return "remove file"
+        copy = path.with_name(f"semlease_copy_{rng.randrange(10**6)}.py")
+        copy.write_bytes(path.read_bytes())
+        files.append(copy)
+        return "copy file"
     data = path.read_bytes()
     defs = list(_DEF.finditer(data))
     bodies = list(_BODY.finditer(data))
@@ -94,7 +103,7 @@ def main() -> int:
         files = sorted(p for p in work.rglob("*.py") if p.stat().st_size < 200_000)
         for round_ in range(1, args.rounds + 1):
             victim = rng.choice(files)
-            kind = mutate(victim, rng)
+            kind = mutate(victim, rng, files)
             t0 = time.perf_counter()
             report = build_index(work, with_counts=False)
             seconds = time.perf_counter() - t0

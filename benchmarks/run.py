@@ -177,7 +177,7 @@ def bench(name: str, root: Path, n_regions: int, n_edits: int, n_shell: int) -> 
         build_index(root, with_counts=False)
         warm_in.append(time.perf_counter() - t0)
 
-    body, added, relinked = [], [], []
+    body, added, relinked, new_module, new_relinked = [], [], [], [], []
     for victim in edit_files(root, paths, n_edits, seed=11):
         original = victim.read_bytes()
         try:
@@ -191,8 +191,18 @@ def bench(name: str, root: Path, n_regions: int, n_edits: int, n_shell: int) -> 
             report = build_index(root, with_counts=False)
             added.append(time.perf_counter() - t0)
             relinked.append(report.relinked)
+            # a new module beside it, importing from it (what an agent adding a file does)
+            module = victim.stem if victim.name != "__init__.py" else victim.parent.name
+            new_file = victim.with_name("semlease_bench_new.py")
+            new_file.write_bytes(f"from . import {module}\n\n\ndef uses():\n    return {module}\n".encode()
+                                 if victim.parent != root else f"import {module}\n".encode())
+            t0 = time.perf_counter()
+            report = build_index(root, with_counts=False)
+            new_module.append(time.perf_counter() - t0)
+            new_relinked.append(report.relinked)
         finally:
             victim.write_bytes(original)
+            victim.with_name("semlease_bench_new.py").unlink(missing_ok=True)
             build_index(root, with_counts=False)
     victim = edit_files(root, paths, 1, seed=5)[0]
     original = victim.read_bytes()
@@ -248,6 +258,8 @@ def bench(name: str, root: Path, n_regions: int, n_edits: int, n_shell: int) -> 
         "body_edit_p50_ms": ms(pct(body, 0.5)), "body_edit_max_ms": ms(max(body)),
         "added_function_p50_ms": ms(pct(added, 0.5)), "added_function_max_ms": ms(max(added)),
         "added_function_relinked_p50": pct([r for r in relinked if r is not None and r >= 0] or [0], 0.5),
+        "new_module_p50_ms": ms(pct(new_module, 0.5)), "new_module_max_ms": ms(max(new_module)),
+        "new_module_relinked": sorted(new_relinked, key=lambda r: (r is None, r or 0)),
         "body_edit_shell_p50_ms": ms(pct(body_shell, 0.5)),
         "second_worktree_shell_s": round(worktree_wall, 3),
         "regions": len(regions),

@@ -21,7 +21,8 @@ from semlease.domain.facts import FileFacts
 from semlease.domain.graph import CONTAINS, Edge, Node, SymbolGraph, Unresolved
 from semlease.errors import IndexError_
 
-SCHEMA_VERSION = 3  # 3: interfaces, link dependencies, owners of edges and dotted names (incremental relink)
+SCHEMA_VERSION = 4  # 3: interfaces, link dependencies, owners of edges and dotted names (incremental relink);
+# 4: link dependencies include the module files looked for and not found (files added relink their readers)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -42,6 +43,8 @@ CREATE TABLE IF NOT EXISTS link_deps (path TEXT NOT NULL, dep TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS unresolved (path TEXT NOT NULL, line INTEGER NOT NULL, scope TEXT NOT NULL,
     text TEXT NOT NULL, reason TEXT NOT NULL);
 """
+
+_BUSY_MS = 30_000  # how long a refresh waits for another one writing the same index
 
 # Built after a bulk load (one sort each) rather than maintained row by row during it.
 _GRAPH_INDEXES = {
@@ -129,7 +132,7 @@ class IndexStore:
     def _open(cls, path: Path) -> IndexStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(path, timeout=_BUSY_MS / 1000, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -230,6 +233,7 @@ class IndexStore:
         ``relinked``, ``graph`` holds only those files' nodes and edges, which replace theirs; without it,
         it is the whole graph. ``reads`` are, per linked file, the files its linking read."""
         c = self.conn
+        bulk = graph is not None and relinked is None and self._journal_mode("delete")
         try:
             c.execute("BEGIN IMMEDIATE")
             c.executemany("DELETE FROM files WHERE path=?", ((p,) for p in removed))
@@ -275,6 +279,24 @@ class IndexStore:
             if c.in_transaction:
                 c.execute("ROLLBACK")
             raise
+        finally:
+            if bulk:
+                self._journal_mode("wal")
+
+    def _journal_mode(self, mode: str) -> bool:
+        """Switch the journal mode if no other connection holds the index (the switch needs it alone;
+        never waited for), and tell whether it is now ``mode``. A whole graph is written with a rollback
+        journal: in WAL mode every page would be written twice, once to the log and once at the
+        checkpoint (about a second of 3.5 for the standard library)."""
+        c = self.conn
+        try:
+            c.execute("PRAGMA busy_timeout=0")
+            now = c.execute(f"PRAGMA journal_mode={mode}").fetchone()[0]
+        except sqlite3.OperationalError:  # busy: another process has the index open
+            now = ""
+        finally:
+            c.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+        return now == mode
 
     # ------------------------------------------------------------------ reading
     def counts(self) -> dict[str, int]:

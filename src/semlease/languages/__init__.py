@@ -27,6 +27,7 @@ class LanguageSupport:
     import_roots: str  # "module:function" taking the repository's files, giving the folders to import from
     interface_digest: str  # "module:function": FileFacts -> digest of what other files' linking reads
     interface_names: str  # "module:function": FileFacts -> the names the file offers others
+    layout: str  # "module:function": the language's files -> what their module names are counted from
     # Files that change what the extractor produces; their content is part of the cache key.
     query_files: tuple[str, ...] = ()
 
@@ -59,6 +60,10 @@ class LanguageSupport:
     def offered_names(self, facts: FileFacts) -> set[str]:
         return _load(self.interface_names)(facts)
 
+    def module_layout(self, files: Iterable[str]) -> object:
+        """Compared before and after files are added or removed: equal, the others keep their names."""
+        return _load(self.layout)(files)
+
 
 PYTHON = LanguageSupport(
     name="python",
@@ -71,6 +76,7 @@ PYTHON = LanguageSupport(
     import_roots="semlease.languages.python.link:import_roots",
     interface_digest="semlease.languages.python.link:interface_digest",
     interface_names="semlease.languages.python.link:interface_names",
+    layout="semlease.languages.python.link:layout",
     query_files=("tags.scm", "locals.scm"),
 )
 

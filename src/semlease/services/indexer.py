@@ -163,23 +163,27 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
         with _cycle_collector_paused():
             if nothing_changed:
                 meta.pop("built_at")
-            elif store.is_built() and not force and not stale and not removed and not added:
-                if progress:
-                    progress("linking", 0, 0)
-                graph, reads, relinked = relink(store, extracted)
-                clock.lap("link")
             else:
-                facts: dict[str, FileFacts] = store.load_facts(unchanged) if unchanged else {}
-                facts.update({e.state.path: e.facts() for e in extracted})
-                clock.lap("load")
-                if progress:
-                    progress("linking", 0, 0)
-                graph, reads = link(facts)
-                clock.lap("link")
+                found = None
+                if store.is_built() and not force and not stale and _same_layout(stored, current, removed, added):
+                    if progress:
+                        progress("linking", 0, 0)
+                    found = relink(store, extracted, removed, most=max(len(current) // _RELINK_SHARE, _RELINK_FLOOR))
+                if found is not None:
+                    graph, reads, relinked = found
+                    clock.lap("link")
+                else:
+                    facts: dict[str, FileFacts] = store.load_facts(unchanged) if unchanged else {}
+                    facts.update({e.state.path: e.facts() for e in extracted})
+                    clock.lap("load")
+                    if progress:
+                        progress("linking", 0, 0)
+                    graph, reads = link(facts)
+                    clock.lap("link")
             if progress and graph is not None:
                 progress("writing the index", 0, 0)
             store.save(meta=meta, changed=extracted, touched=touched, removed=removed, skipped=skipped,
-                       graph=graph, reads=reads, relinked=relinked)
+                       graph=graph, reads=reads, relinked=None if relinked is None else relinked | set(removed))
         clock.lap("save")
         return IndexReport(
             root=str(root), index_path=str(location), head=head, files=len(unchanged) + len(extracted),
@@ -344,22 +348,58 @@ class _FactsView(Mapping[str, FileFacts]):
         return len(self.paths)
 
 
-def relink(store: IndexStore, changed: list[ExtractedFile]) -> tuple[SymbolGraph, dict[str, set[str]], set[str]]:
-    """Link again only what the changed files can reach (the same files, no file added or removed).
+def _same_layout(stored: Mapping[str, FileState], current: Mapping[str, SourceFile], removed: list[str],
+                 added: list[str]) -> bool:
+    """Whether files added or removed leave every language's module layout as it was (no package, folder or
+    import root made or gone): then relinking what read them is exact."""
+    if not removed and not added:
+        return True
+    gone = set(removed)  # a file that cannot be read any more is gone too, though still on disk
+    for language in languages.LANGUAGES:
+        mine = {p for p in [*removed, *added] if languages.language_for(p) is language}
+        if mine:
+            before = [p for p, st in stored.items() if st.language == language.name]
+            after = [p for p in current if languages.language_for(p) is language and p not in gone]
+            if language.module_layout(before) != language.module_layout(after):
+                return False
+    return True
+
+
+# Linking a file again costs about three times what it costs in a full link (its neighbours are read from
+# the stored graph): beyond a quarter of the files (and a few hundred), linking everything is faster.
+_RELINK_SHARE = 4
+_RELINK_FLOOR = 200
+
+
+def relink(store: IndexStore, changed: list[ExtractedFile], removed: Iterable[str] = (), *,
+           most: int | None = None) -> tuple[SymbolGraph, dict[str, set[str]], set[str]] | None:
+    """Link again only what the changed, added and removed files can reach (with the module layout as it
+    was: see _same_layout).
 
     A file whose interface (what other files' linking reads of it) is unchanged is relinked alone.
-    Otherwise every file whose last linking read it is relinked too, every file under it when it is a
-    conftest.py, and every file with an unresolved use naming a name it now offers. When relinking changes
-    the kind of a node (a class found to be a unittest test case), the readers of its file follow.
-    Returns the graph of the relinked files, their reads, and which files they are."""
+    Otherwise every file whose last linking read it is relinked too (a read of a module file that was not
+    there counts: that is how an added file finds the imports it now answers), every file under it when it
+    is a conftest.py, and every file with an unresolved use naming a name it now offers. A removed file
+    relinks its readers, and every file under it when it was a conftest.py. When relinking changes the kind
+    of a node (a class found to be a unittest test case), the readers of its file follow. Returns the graph
+    of the relinked files, their reads, and which files they are; None when that is more than ``most``
+    files (linking everything is then cheaper)."""
     fresh = {e.state.path: e.facts() for e in changed}
-    by_language = store.languages()
+    gone = set(removed)
+    by_language = {p: name for p, name in store.languages().items() if p not in gone}
+    by_language.update({e.state.path: e.state.language for e in changed})
     old_interfaces = store.interfaces(fresh)
     targets = set(fresh)
     widened = [e for e in changed if e.interface != old_interfaces.get(e.state.path)]
+    if gone:
+        targets |= store.dependents(gone) - gone
+        for path in gone:
+            if posixpath.basename(path) == "conftest.py":
+                folder = posixpath.dirname(path)
+                targets |= {p for p in by_language if not folder or p.startswith(folder + "/")}
     if widened:
         paths = {e.state.path for e in widened}
-        targets |= store.dependents(paths)
+        targets |= store.dependents(paths) - gone
         for path in paths:
             if posixpath.basename(path) == "conftest.py":
                 folder = posixpath.dirname(path)
@@ -372,8 +412,10 @@ def relink(store: IndexStore, changed: list[ExtractedFile]) -> tuple[SymbolGraph
             offered |= language.offered_names(fresh[e.state.path]) - before
         if offered:
             for path, text in store.unresolved_texts():
-                if offered & set(_WORDS.findall(text)):
+                if path not in gone and offered & set(_WORDS.findall(text)):
                     targets.add(path)
+    if most is not None and len(targets) > most:
+        return None
     base = store.graph()
     while True:
         graph = SymbolGraph()
@@ -386,7 +428,7 @@ def relink(store: IndexStore, changed: list[ExtractedFile]) -> tuple[SymbolGraph
                 reads.update(language.link(view, graph, files=files, targets=mine, base=base))
         moved = {n.path for n in graph.iter_nodes() if (old_node := base.node(n.id)) is not None
                  and old_node.kind != n.kind}
-        more = store.dependents(moved) - targets if moved else set()
+        more = store.dependents(moved) - targets - gone if moved else set()
         if not more:
             return graph, reads, targets
         targets |= more

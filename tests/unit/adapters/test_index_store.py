@@ -113,3 +113,36 @@ def test_the_stored_graph_answers_like_the_in_memory_graph(tmp_path: Path):
         assert sorted(stored.names({G.FIXTURE, G.TEST})) == ["cart_fixture", "test_total"]
         assert [str(e) for e in stored.out_edges("shop/cart.py::Cart.total", (G.CALLS,))] == [
             "shop/cart.py::Cart.total -calls-> shop/tax.py::rate (l. 11: call r)"]
+
+
+def _journal(db: Path) -> str:
+    with sqlite3.connect(db) as probe:
+        return probe.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def test_a_whole_graph_is_written_with_a_rollback_journal_and_the_index_stays_in_wal_mode(tmp_path: Path):
+    db = tmp_path / "index.db"
+    modes: list[str] = []
+    with IndexStore.open(db) as store:
+        store.conn.set_trace_callback(lambda sql: modes.append(sql) if "journal_mode" in sql else None)
+        store_one(store, "shop/cart.py", SOURCE)
+        store.conn.set_trace_callback(None)
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert modes == ["PRAGMA journal_mode=delete", "PRAGMA journal_mode=wal"]
+    assert _journal(db) == "wal"
+    assert not Path(str(db) + "-journal").exists()
+
+
+def test_a_whole_graph_is_written_in_wal_mode_while_another_process_reads_the_index(tmp_path: Path):
+    db = tmp_path / "index.db"
+    with IndexStore.open(db) as store:
+        store_one(store, "shop/cart.py", SOURCE)
+        reader = sqlite3.connect(db, isolation_level=None)
+        reader.execute("BEGIN")
+        seen = reader.execute("SELECT count(*) FROM nodes").fetchone()[0]
+        store_one(store, "other.py", b"def f():\n    return 1\n")  # not waited for, and never blocked
+        assert reader.execute("SELECT count(*) FROM nodes").fetchone()[0] == seen  # its snapshot holds
+        reader.execute("COMMIT")
+        assert reader.execute("SELECT path FROM files").fetchall() == [("other.py",), ("shop/cart.py",)]
+        reader.close()
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -95,7 +95,7 @@ def test_a_class_that_becomes_a_test_case_takes_its_subclasses_along(shop: Path)
                        "tests/test_use.py": "from tests.test_sub import Checks\n\n\ndef test_it():\n"
                                             "    Checks().test_one()\n"})
     run_git(shop, "add", "--all")
-    build_index(shop, workers=1, with_counts=False)  # files added: a full link
+    assert assert_same_as_a_rebuild(shop) != -1  # files added in folders that exist: not a full link
     edit(shop, "tests/base.py", "class Base:", "import unittest\n\n\nclass Base(unittest.TestCase):")
     assert_same_as_a_rebuild(shop)
 
@@ -121,6 +121,44 @@ def test_many_small_edits_in_a_row(shop: Path) -> None:
     for i in range(4):
         edit(shop, "src/shop/orders.py", "def place_order(", f"def helper_{i}():\n    return {i}\n\n\ndef place_order(")
         assert_same_as_a_rebuild(shop)
+
+
+# ------------------------------------------------------------------------------------ files added, removed
+def test_an_added_module_binds_the_imports_that_were_waiting_for_it(shop: Path) -> None:
+    edit(shop, "src/shop/checkout.py", "import billing\n", "import billing\nfrom billing.discounts import RATE\n"
+                                                          "from billing.discounts import *  # noqa\n")
+    edit(shop, "src/shop/orders.py", "def place_order(", "def rated():\n    return billing.discounts.rate()\n\n\n"
+                                                         "def place_order(")
+    edit(shop, "src/shop/orders.py", "from . import pricing", "from . import pricing\nimport billing")
+    assert_same_as_a_rebuild(shop)
+    write_files(shop, {"src/billing/discounts.py": "RATE = 2\n\n\ndef rate():\n    return RATE\n"})
+    relinked = assert_same_as_a_rebuild(shop)
+    assert relinked == 3  # the new file, and the two that read its absence
+    (shop / "src/billing/discounts.py").unlink()
+    assert assert_same_as_a_rebuild(shop) == 2  # its readers
+
+
+def test_an_added_module_can_shadow_one_from_outside_the_repository(shop: Path) -> None:
+    write_files(shop, {"src/decimal.py": "class Decimal:\n    pass\n"})  # `import decimal` now means this
+    assert assert_same_as_a_rebuild(shop) > 1
+
+
+def test_an_added_test_module_is_linked_alone(shop: Path) -> None:
+    write_files(shop, {"tests/test_more.py": "from billing import compute_tax\n\n\ndef test_more(order):\n"
+                                             "    assert compute_tax(order)\n"})
+    assert assert_same_as_a_rebuild(shop) == 1
+
+
+def test_a_removed_conftest_relinks_the_tests_under_it(shop: Path) -> None:
+    (shop / "tests/conftest.py").unlink()
+    assert assert_same_as_a_rebuild(shop) > 1
+
+
+@pytest.mark.parametrize("added", ["src/shop/extras/more.py", "src/plugins/exporters/__init__.py",
+                                   "src/newtop/__init__.py"])
+def test_a_file_that_makes_a_folder_or_a_package_relinks_everything(shop: Path, added: str) -> None:
+    write_files(shop, {added: "def more():\n    return 1\n"})
+    assert assert_same_as_a_rebuild(shop) == -1
 
 
 # ------------------------------------------------------------------------------------------- worktrees
@@ -156,7 +194,8 @@ def test_a_known_file_that_turns_binary_is_skipped_on_refresh(shop: Path) -> Non
     (shop / "src/shop/pricing.py").write_bytes(b"\x00\x01 not python any more")
     report = build_index(shop, workers=1)
     assert ("src/shop/pricing.py", "binary") in report.skipped
-    assert report.removed == 1 and report.relinked == -1  # a file gone: linked again in full
+    assert report.removed == 1 and report.relinked == 2  # a file gone: its readers are linked again
+    assert_same_as_a_rebuild(shop)
     with sqlite3.connect(report.index_path) as db:
         assert db.execute("SELECT count(*) FROM nodes WHERE path = 'src/shop/pricing.py'").fetchone() == (0,)
 

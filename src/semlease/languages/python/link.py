@@ -107,6 +107,16 @@ def _import_roots(files: Iterable[str], dirs: set[str], package_dirs: set[str]) 
     return roots
 
 
+def layout(files: Iterable[str]) -> tuple:
+    """What module names are counted from: the import roots, the folders and the packages. Files added or
+    removed while it stays the same change only the names of those files, so linking again what read them
+    (or read their absence) is exact; when it changes, every file is linked again."""
+    dirs: set[str] = set()
+    packages: set[str] = set()
+    roots = _import_roots([f for f in files if f.endswith(".py")], dirs, packages)
+    return tuple(sorted(roots)), tuple(sorted(dirs)), tuple(sorted(packages))
+
+
 def import_roots(files: Iterable[str]) -> list[str]:
     """The folders to put on ``sys.path`` so that the repository's modules import from it: ``src`` and its
     kind first, then other roots, the top last: what a test run needs to test this tree rather than an
@@ -214,6 +224,7 @@ class PythonLinker:
         self.base = base
         self.reads = _Reads()
         self.file_reads: dict[str, set[str]] = {}  # target -> files its linking read
+        self.roots: list[str] = []
         self.dirs: set[str] = set()
         self.package_dirs: set[str] = set()
         self.modmap: dict[str, str] = {}  # dotted module name -> file path or folder
@@ -252,7 +263,10 @@ class PythonLinker:
             node = self.graph.node(node_id)
         else:
             path = node_id.partition("::")[0]
-            node = self.graph.node(node_id) if path in self._target_set else self.base.node(node_id)
+            if path in self._target_set:
+                node = self.graph.node(node_id)
+            else:  # a file removed since the stored graph was built has no nodes any more
+                node = self.base.node(node_id) if path in self.files else None
         if node is not None:
             self.reads.frames[-1].add(node.path)
         else:
@@ -280,7 +294,7 @@ class PythonLinker:
 
     # ---------------------------------------------------------------- modules
     def _build_module_map(self) -> None:
-        roots = _import_roots(self.files, self.dirs, self.package_dirs)
+        roots = self.roots = sorted(_import_roots(self.files, self.dirs, self.package_dirs))
         # Deeper roots first so that `billing.invoice` prefers src/billing/invoice.py over a stray
         # top-level billing/ folder only when both exist; every name is still recorded.
         for root in sorted(roots, key=lambda r: (-r.count("/") - (1 if r else 0), r)):
@@ -311,6 +325,12 @@ class PythonLinker:
         return self._init_file(key)
 
     def _find_absolute(self, module: str, importer: str) -> str | None:
+        # Every file that could bear this name is a read, present or not: a module added under some root
+        # can change what the name means (a read of an absent file is what relinks this one then).
+        rel = module.replace(".", "/") + ".py"
+        frame = self.reads.frames[-1]
+        for root in self.roots:
+            frame.add(f"{root}/{rel}" if root else rel)
         key = self.modmap.get(module)
         if key is not None:
             return key
@@ -325,6 +345,7 @@ class PythonLinker:
         target = f"{base}/{rel}" if base else rel
         if not rel:
             return base if base in self.dirs or not base else None
+        self.reads.frames[-1].add(target + ".py")  # present or not (see _find_absolute)
         if target + ".py" in self.files:
             return target + ".py"
         if target in self.dirs:

@@ -240,7 +240,9 @@ class Coordinator:
         """Every live lease this one shares nodes with: active ones, and waiting ones queued before it."""
         pairs: dict[int, list[tuple[Claim, Claim]]] = {}
         for other_id, mine, theirs in tx.shared_claims(lease.id, L.LIVE_STATES):
-            pairs.setdefault(other_id, []).append((mine, theirs))
+            # A node both sides only rely on is no overlap: neither changes it (two users of one helper).
+            if mine.action != P.RELY or theirs.action != P.RELY:
+                pairs.setdefault(other_id, []).append((mine, theirs))
         # --scope paths only ever meet leases that have some: load those, then every lease met so far
         scoped = {o.id: o for o in tx.leases(L.LIVE_STATES, with_scope_paths=True, footprints=False)
                   if o.id != lease.id}
@@ -251,10 +253,7 @@ class Coordinator:
             other = others.get(other_id)
             if other is None or (other.state == L.WAITING and other.id > lease.id):
                 continue  # a request that came later never blocks an earlier one
-            # A node both sides only rely on is no overlap: neither changes it (two users of one helper).
-            shared = [(m, t) for m, t in shared if m.action != P.RELY or t.action != P.RELY]
-            if shared:
-                out.append(self._classify(lease, other, shared))
+            out.append(self._classify(lease, other, shared))
         return out
 
     def _pattern_overlaps(self, tx: StoreTransaction, lease: Lease, others: dict[int, Lease],
@@ -278,6 +277,7 @@ class Coordinator:
                 same = set(lease.scope.paths) & set(other.scope.paths)
                 for path in sorted(set(scope_matcher(lease.scope.paths).match_files(literals)) | same):
                     found.append((_path_claim(path, P.write(lease.mode)), _path_claim(path, theirs)))
+            found = [(m, t) for m, t in found if m.action != P.RELY or t.action != P.RELY]
             if found:
                 pairs.setdefault(other.id, []).extend(found)
 

@@ -15,6 +15,9 @@ from .shop_cli import assert_bad_input, run_cli
     ("fixture custmer", "customer"),
     ("test tests/test_invoice.py::TestInvoice::test_totl", "test_total"),
     ("file src/billing/taxes.py", "src/billing/tax.py"),
+    ("file src/billing", "'src/billing' is a folder: name one of its files, or lease its files with "
+                         "--scope 'src/billing/**'"),
+    ("file /home/me/shop/src/billing/tax.py", "give the path relative to the repository's top folder"),
 ])
 def test_unknown_region_suggests_the_closest_name(shop, region, suggestion):
     assert_bad_input(shop.run("resolve", region, "--json"), suggestion)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from semlease.adapters.sqlite_store import SqliteLeaseStore
+
 from .shop_cli import ShopRepo, cli_env, describe, run_cli
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -164,8 +166,12 @@ def test_semlease_store_variable_and_a_folder_outside_git(tmp_path: Path) -> Non
     assert (folder / ".semlease" / "leases.db").is_file()
     other = tmp_path / "elsewhere.db"
     env["SEMLEASE_STORE"] = f"sqlite:///{other}"
+    refused = run_cli("leases", "--json", cwd=folder, env=env)  # named, but never made: refused, not made
+    assert refused.returncode == 2 and not other.exists(), describe(refused)
+    assert json.loads(refused.stdout)["error"].startswith(f"no lease store at {other} (from SEMLEASE_STORE)")
+    assert run_cli("acquire", "export f", "--owner", "b", "--intent", "x", cwd=folder, env=env).returncode == 0
     listed = json.loads(run_cli("leases", "--json", cwd=folder, env=env).stdout)
-    assert listed["leases"] == [] and other.is_file()
+    assert [lease["owner"] for lease in listed["leases"]] == ["b"] and other.is_file()
 
 
 def test_wait_is_granted_when_the_holder_releases(lease, shop: ShopRepo) -> None:
@@ -221,19 +227,21 @@ def test_a_wait_that_runs_out_exits_1(lease) -> None:
         (("acquire", "export create_invoice", "--owner", "a", "--intent", "x", "--scope", "../outside"),
          "--scope '../outside' leaves the repository ('..')"),
         (("acquire", "export create_invoice", "--intent", "x"), "Missing option '--owner'"),
+        (("acquire", "export create_invoice", "--owner", "a", "--intent", " "),
+         "--intent must say what the work is (e.g. --intent 'fix rounding in totals')"),
         (("renew", "L99", "--owner", "a"), "no lease L99 in this store"),
         (("release", "seven", "--owner", "a"), "not a lease id: 'seven' (expected e.g. L17)"),
         (("show", "L0"), "not a lease id: 'L0' (expected e.g. L17)"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_stores_nothing(lease, args: tuple[str, ...], message: str) -> None:
+    SqliteLeaseStore(lease.store_path).close()  # an empty store (a store named but missing is refused first)
     result = lease(*args)
     assert result.returncode == 2, describe(result)
     assert result.stderr.startswith(f"semlease: error: {message}"), result.stderr
     assert len(result.stderr.splitlines()) == 1
-    if lease.store_path.exists():
-        listed = _json(lease("leases", "--all", "--json"))
-        assert listed["leases"] == []
+    listed = _json(lease("leases", "--all", "--json"))
+    assert listed["leases"] == []
 
 
 def test_a_damaged_store_is_refused_and_left_alone(shop: ShopRepo, tmp_path: Path) -> None:
@@ -245,9 +253,21 @@ def test_a_damaged_store_is_refused_and_left_alone(shop: ShopRepo, tmp_path: Pat
     assert result.returncode == 2
     assert result.stderr.startswith(f"semlease: error: lease store {path} is damaged or not a SQLite file")
     assert path.read_bytes() == junk
-    blocked = shop.run("leases", "--store", f"sqlite:///{path}/sub/leases.db")
+    blocked = shop.run("acquire", "export create_invoice", "--owner", "a", "--intent", "x",
+                       "--store", f"sqlite:///{path}/sub/leases.db")
     assert blocked.returncode == 2
     assert blocked.stderr == f"semlease: error: cannot create the lease store folder {path}/sub: Not a directory\n"
     pg = shop.run("leases", "--store", "postgresql://localhost/test")
     assert (pg.returncode, pg.stderr) == (2, "semlease: error: PostgreSQL lease stores are not supported yet; "
                                              "use sqlite:///PATH\n")
+
+
+@pytest.mark.parametrize("command", [("leases",), ("show", "L1"), ("release", "L1", "--owner", "a"), ("admissions",)])
+def test_a_store_named_that_does_not_exist_is_refused_and_not_made(shop: ShopRepo, tmp_path: Path,
+                                                                  command: tuple[str, ...]) -> None:
+    missing = tmp_path / "no-such-folder" / "leases.db"
+    result = run_cli(*command, "--store", f"sqlite:///{missing}", repo=shop.root, cwd=tmp_path)
+    assert result.returncode == 2, describe(result)
+    assert result.stderr == (f"semlease: error: no lease store at {missing} (from --store): check the path; "
+                             "a store is made by the first acquire\n")
+    assert not missing.parent.exists()

@@ -333,6 +333,7 @@ def test_more_bad_input(agents: Agents, args: tuple[str, ...], message: str) -> 
 
 
 def test_errors_are_json_with_format_json_and_sarif_with_format_sarif(agents: Agents, tmp_path: Path) -> None:
+    acquire(agents, "export create_invoice", "agent-a", "implement")  # the store exists; L77 does not
     result = agents.run("check", "--lease", "L77", "--base", "HEAD", "--format", "json")
     assert result.returncode == 2
     assert json.loads(result.stdout) == {"error": "no lease L77 in this store", "exit_code": 2, "candidates": []}

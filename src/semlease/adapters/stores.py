@@ -21,11 +21,19 @@ def store_url(url: str | None, root: Path) -> str:
     return "sqlite:///" + str(default_store_path(git.git_common_dir(root), root))
 
 
-def open_store(url: str | None, root: Path) -> LeaseStore:
+def open_store(url: str | None, root: Path, *, create: bool = True) -> LeaseStore:
+    """The store to use. ``create=False`` (every command but acquire) refuses a store named by ``--store``
+    or SEMLEASE_STORE that does not exist, rather than making an empty one: a mistyped path would
+    otherwise answer "no active leases" and hide every lease of the real store."""
     chosen = store_url(url, root)
     scheme = chosen.partition(":")[0].lower()
     if scheme == "sqlite":
-        return SqliteLeaseStore(store_path_from_url(chosen))
+        path = store_path_from_url(chosen)
+        if not create and (url or os.environ.get(STORE_ENV)) and not path.exists():
+            source = "--store" if url else STORE_ENV
+            raise StoreError(f"no lease store at {path} (from {source}): check the path; "
+                             "a store is made by the first acquire")
+        return SqliteLeaseStore(path)
     if scheme in ("postgres", "postgresql"):
         raise StoreError("PostgreSQL lease stores are not supported yet; use sqlite:///PATH")
     raise StoreError(f"unknown store URL {chosen!r}: expected sqlite:///PATH")

@@ -18,6 +18,10 @@ PLACEHOLDER = "{tests}"
 _SUMMARY = re.compile(r"\d+ (?:passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)"
                       r"(?:, \d+ (?:passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?))*")
 OUTPUT_TAIL = 40  # lines of the test output kept with the result
+# pytest, given a test id in a module that skipped itself at import (importorskip, a module-level skip),
+# finds nothing to run there, says so and stops (exit 4) before running any other test.
+_NOT_COLLECTED = re.compile(r"^ERROR: found no collectors for (.+?)\s*$", re.M)
+PYTEST_USAGE_ERROR = 4
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class TestRun:
     seconds: float
     output: str  # the last lines of stdout and stderr
     import_paths: tuple[str, ...] = ()  # put first on PYTHONPATH
+    not_collected: tuple[str, ...] = ()  # selected tests the runner found nothing to collect for
+    set_aside: bool = False  # those were in modules that skipped themselves at import, and the rest ran
 
     @property
     def summary(self) -> str | None:
@@ -45,7 +51,8 @@ class TestRun:
     def to_json(self) -> dict:
         return {"command": list(self.command), "tests": list(self.tests), "exit_code": self.exit_code,
                 "seconds": round(self.seconds, 3), "passed": self.passed, "summary": self.summary,
-                "import_paths": list(self.import_paths), "output": self.output}
+                "import_paths": list(self.import_paths), "not_collected": list(self.not_collected),
+                "set_aside": self.set_aside, "output": self.output}
 
 
 def default_command() -> tuple[str, ...]:
@@ -70,10 +77,48 @@ def command_line(configured: str | Sequence[str] | None, tests: Sequence[str]) -
     return tuple(words + list(tests))
 
 
+def run_selected(configured: str | Sequence[str] | None, runner_ids: Sequence[str], tests: Sequence[str], cwd: Path,
+                 timeout: float, import_paths: Sequence[Path] = ()) -> TestRun:
+    """Run the configured command on the selected tests (``runner_ids``, the ids the runner takes, one per
+    test of ``tests``). When pytest stops because some of them are in modules that skip themselves at
+    import, those are set aside and the others run again: a module that skips (an optional dependency
+    missing) is no failure, and must not keep the rest of the selection from running. A module that fails
+    to import still fails the run."""
+    started = time.monotonic()
+    first = run_tests(command_line(configured, runner_ids), tests, cwd, timeout, import_paths, runner_ids)
+    if first.exit_code != PYTEST_USAGE_ERROR or not first.not_collected or "error" in (first.summary or ""):
+        return first
+    uncollected = set(first.not_collected)
+    rest = [(r, t) for r, t in zip(runner_ids, tests, strict=True) if t not in uncollected]
+    if not rest:  # every selected test is in a module that skipped itself: nothing failed
+        return TestRun(first.command, tuple(tests), 0, first.seconds, first.output, first.import_paths,
+                       first.not_collected, set_aside=True)
+    left = timeout - (time.monotonic() - started)
+    again = run_tests(command_line(configured, [r for r, _ in rest]), [t for _, t in rest], cwd, max(left, 1.0),
+                      import_paths, [r for r, _ in rest])
+    return TestRun(again.command, tuple(tests), again.exit_code, time.monotonic() - started, again.output,
+                   again.import_paths, first.not_collected + again.not_collected, set_aside=True)
+
+
+def _not_collected(output: str, runner_ids: Sequence[str], tests: Sequence[str], cwd: Path) -> tuple[str, ...]:
+    """The tests pytest found nothing to collect for (it names them by absolute path or as given)."""
+    named = {m.group(1) for m in _NOT_COLLECTED.finditer(output)}
+    if not named:
+        return ()
+    found = []
+    for runner_id, test in zip(runner_ids, tests, strict=False):
+        file, sep, rest = runner_id.partition("::")
+        if runner_id in named or f"{(cwd / file).resolve()}{sep}{rest}" in named:
+            found.append(test)
+    return tuple(found)
+
+
 def run_tests(command: Sequence[str], tests: Sequence[str], cwd: Path, timeout: float,
-              import_paths: Sequence[Path] = ()) -> TestRun:
+              import_paths: Sequence[Path] = (), runner_ids: Sequence[str] | None = None) -> TestRun:
     """``import_paths`` go first on PYTHONPATH, ahead of anything installed (an editable install of the
-    project points at another checkout, and a package of the same name may be installed beside semlease)."""
+    project points at another checkout, and a package of the same name may be installed beside semlease).
+    ``runner_ids`` are the ids of ``tests`` as the command line gives them (to tell which were not
+    collected)."""
     started = time.monotonic()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST")}
     if import_paths:
@@ -88,8 +133,9 @@ def run_tests(command: Sequence[str], tests: Sequence[str], cwd: Path, timeout: 
         output = _tail(_text(expired.stdout) + _text(expired.stderr))
         return TestRun(tuple(command), tuple(tests), None, time.monotonic() - started,
                        output + f"\n(stopped after {timeout:g}s)", tuple(map(os.fspath, import_paths)))
-    return TestRun(tuple(command), tuple(tests), result.returncode, time.monotonic() - started,
-                   _tail(result.stdout + result.stderr), tuple(map(os.fspath, import_paths)))
+    output = result.stdout + result.stderr
+    return TestRun(tuple(command), tuple(tests), result.returncode, time.monotonic() - started, _tail(output),
+                   tuple(map(os.fspath, import_paths)), _not_collected(output, runner_ids or tests, tests, cwd))
 
 
 def _text(data: bytes | str | None) -> str:

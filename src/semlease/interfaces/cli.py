@@ -103,10 +103,10 @@ def _resolver(repo: str | None, quiet: bool = True) -> Iterator[tuple[RegionReso
 
 
 @contextmanager
-def _coordinator(repo: str | None, store_url: str | None) -> Iterator[Coordinator]:
+def _coordinator(repo: str | None, store_url: str | None, *, create: bool = False) -> Iterator[Coordinator]:
     root = resolve_repo(repo)
     config = load_config(root)
-    with open_store(store_url, root) as store:
+    with open_store(store_url, root, create=create) as store:
         yield Coordinator(store, config.policy_table())
 
 
@@ -267,7 +267,7 @@ def acquire(region: Annotated[str, typer.Argument(help="e.g. 'export create_invo
         plan = resolver.plan(parsed, choice.mode, scope or (), files)
     request = AcquireRequest(owner=owner, region=parsed.text, intent=intent, mode=choice, ttl=length,
                              head=report.head, repository=git.repository_identity(root))
-    with _coordinator(repo, store) as coordinator:
+    with _coordinator(repo, store, create=True) as coordinator:
         if patience is None:
             decision = coordinator.acquire(request, plan)
         else:

@@ -34,7 +34,7 @@ from semlease.adapters import git
 from semlease.adapters.config import AdmissionConfig
 from semlease.adapters.index_store import IndexStore
 from semlease.adapters.patch_source import PatchInput
-from semlease.adapters.test_runner import TestRun, command_line, run_tests
+from semlease.adapters.test_runner import TestRun, run_selected
 from semlease.domain import graph as G
 from semlease.domain import leases as L
 from semlease.domain import patch as P
@@ -271,6 +271,10 @@ class TestEvidence(BaseModel):
         code = self.run["exit_code"]
         summary = self.run.get("summary")
         selected = f"{count} selected test{'s' if count != 1 else ''}"
+        uncollected = self.run.get("not_collected") or []
+        if uncollected:  # set aside: their modules skipped themselves at import (an optional dependency missing)
+            said = "in modules skipped at import" if self.run.get("set_aside") else "not collected"
+            summary = ", ".join(filter(None, [summary, f"{len(uncollected)} {said}"]))
         if passed:
             value = f"{selected}: {summary or 'passed'}"
         elif code is None:
@@ -299,9 +303,9 @@ def run_patch_tests(root: Path, patch: PatchInput, footprint: PatchFootprint, co
         if not selection.tests:
             return TestEvidence(selection=selection, run=None)
         ids = [_runner_id(t) for t in selection.tests]
-        command = command_line(config.test_command, ids)
         timeout = parse_duration(config.test_timeout, "test_timeout").total_seconds()
-        run: TestRun = run_tests(command, selection.tests, tree, timeout, _import_paths(tree, files))
+        run: TestRun = run_selected(config.test_command, ids, selection.tests, tree, timeout,
+                                    _import_paths(tree, files))
     return TestEvidence(selection=selection, run=run.to_json())
 
 

@@ -301,8 +301,9 @@ class _ScopeView:
         self.matcher = scope_matcher(scope.paths) if scope.paths else None
         self.files = {n.partition("::")[0] for n in self.nodes}  # files holding something claimed
 
-    def _claimed(self, node: str, path: str) -> bool:
-        if node in self.nodes or path in self.nodes:
+    def _claimed(self, node: str, path: str | None) -> bool:
+        """``node``, or what holds it, is claimed; or ``path``, the file it is in, whole."""
+        if node in self.nodes or (path is not None and path in self.nodes):
             return True
         head, sep, qualname = node.partition("::")
         parts = qualname.split(".") if sep else []
@@ -316,6 +317,9 @@ class _ScopeView:
     def covers_symbol(self, symbol: TouchedSymbol) -> str | None:
         node, path = (symbol.old_id, symbol.old_path) if symbol.old_id else (symbol.id, symbol.path)
         if self._claimed(node, path or symbol.path):
+            return "claimed"
+        # Renamed or moved: a lease granted after the move (on the work tree that holds it) claims the new id
+        if symbol.old_id and self._claimed(symbol.id, None):
             return "claimed"
         found = self._pattern(symbol.path)
         if found and (not symbol.old_path or self._pattern(symbol.old_path)):

@@ -80,6 +80,7 @@ class Coordinator:
     # ================================================================== acquire
     def acquire(self, request: AcquireRequest, plan: LeasePlan, *, wait: bool = False) -> Decision:
         _check_owner(request.owner)
+        _check_intent(request.intent)
         if plan.mode != request.mode.mode:
             raise ValueError(f"a plan made for mode {plan.mode} cannot grant a {request.mode.mode} lease")
         new = NewLease(owner=request.owner, region=request.region, mode=request.mode.mode,
@@ -345,6 +346,11 @@ def _check_owner(owner: str) -> None:
         raise SemleaseError("--owner must name who holds the lease (e.g. --owner worker-17)")
     if len(owner) > 200 or any(ord(c) < 32 for c in owner):
         raise SemleaseError("--owner must be one line of at most 200 characters")
+
+
+def _check_intent(intent: str) -> None:
+    if not intent.strip():  # what others are told when they meet the lease, and what infers its mode
+        raise SemleaseError("--intent must say what the work is (e.g. --intent 'fix rounding in totals')")
 
 
 def _check_holder(lease: Lease, owner: str, doing: str) -> None:

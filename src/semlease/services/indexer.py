@@ -107,6 +107,16 @@ def extractor_fingerprint(language: languages.LanguageSupport | None = None) -> 
     return h.hexdigest()
 
 
+def linker_fingerprint(language: languages.LanguageSupport) -> str:
+    """Changes whenever a language's linker changes: the stored graph is then linked again from the stored
+    facts (nothing is extracted again)."""
+    h = hashlib.sha1(f"{semlease.__version__} link".encode())
+    spec = importlib.util.find_spec(language.linker.partition(":")[0])
+    if spec is not None and spec.origin:
+        h.update(Path(spec.origin).read_bytes())
+    return h.hexdigest()
+
+
 def facts_cache_location(root: Path) -> Path:
     """The extraction cache every worktree of the repository shares: in the common git directory."""
     common = git.git_common_dir(root)
@@ -126,11 +136,13 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
     location = index_location(root)
     head = git.head_commit(root)
     prints = {lang.name: extractor_fingerprint(lang) for lang in languages.LANGUAGES}
+    link_prints = {lang.name: linker_fingerprint(lang) for lang in languages.LANGUAGES}
     with IndexStore.open(location) as store:
         if not store.is_built() and not force:
             _seed_from_a_sibling(store, location, root)
             clock.lap("seed")
         stale = {name for name, fp in prints.items() if store.meta(f"extractor.{name}") != fp}
+        relink_all = any(store.meta(f"linker.{name}") != fp for name, fp in link_prints.items())
         stored = store.file_states()
         discovery = discover(root, extensions=languages.all_extensions(), known=() if force else stored)
         clock.lap("discover")
@@ -153,10 +165,12 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
             if path in stored and path not in removed:
                 removed.append(path)  # was indexed, cannot be read now
         added = [e.state.path for e in extracted if e.state.path not in stored]
-        nothing_changed = not extracted and not removed and store.is_built() and not force and not stale
+        nothing_changed = (not extracted and not removed and store.is_built() and not force and not stale
+                           and not relink_all)
         meta = {"root": str(root), "head": head or "", "extractor": extractor_fingerprint(),
                 "built_at": datetime.now(UTC).isoformat(timespec="microseconds"),  # also names the build
-                **{f"extractor.{name}": fp for name, fp in prints.items()}}
+                **{f"extractor.{name}": fp for name, fp in prints.items()},
+                **{f"linker.{name}": fp for name, fp in link_prints.items()}}
         graph = None
         reads: dict[str, set[str]] = {}
         relinked: set[str] | None = None
@@ -165,7 +179,8 @@ def build_index(root: Path, *, progress: Progress | None = None, force: bool = F
                 meta.pop("built_at")
             else:
                 found = None
-                if store.is_built() and not force and not stale and _same_layout(stored, current, removed, added):
+                if (store.is_built() and not force and not stale and not relink_all
+                        and _same_layout(stored, current, removed, added)):
                     if progress:
                         progress("linking", 0, 0)
                     found = relink(store, extracted, removed, most=max(len(current) // _RELINK_SHARE, _RELINK_FLOOR))

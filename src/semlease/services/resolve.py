@@ -138,6 +138,13 @@ class Resolver:
     def _unknown_message(self, region: Region) -> str:
         close = self._closest(region)
         hint = f"; closest: {', '.join(close)}" if close else ""
+        if region.kind == "file" and region.target.startswith("/"):
+            hint = "; give the path relative to the repository's top folder" + hint
+        elif region.kind == "file" and any(n.path.startswith(region.target.rstrip("/") + "/")
+                                           for n in self.graph.iter_nodes({G.FILE})):
+            folder = region.target.rstrip("/")
+            hint = (f"; {folder!r} is a folder: name one of its files, or lease its files with "
+                    f"--scope '{folder}/**'") + hint
         what = {"file": "no indexed file", "test": "no test", "fixture": "no fixture"}.get(
             region.kind, "nothing")
         return f"{what} matches {region.text!r}{hint}"

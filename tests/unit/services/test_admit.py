@@ -444,3 +444,15 @@ def test_a_diff_that_fits_two_commits_is_read_from_the_one_its_index_line_names(
     fp = patch_footprint(given)
     world.bases[id(fp)] = BaseView(world.root, given)
     assert world.admit(b, fp, tests="pass").decision == A.APPLY
+
+
+def test_a_lease_granted_after_the_move_claims_the_moved_symbol_by_its_new_id(world: World) -> None:
+    tax = (world.root / "src/billing/tax.py").read_text()
+    start = tax.index("def compute_tax")
+    (world.root / "src/billing/tax.py").write_text(tax[:start].rstrip() + "\n")
+    (world.root / "src/billing/rates.py").write_text('"""Rates."""\n\nfrom decimal import Decimal\n\n\n' + tax[start:])
+    lease = world.lease("m", "symbol src/billing/rates.py::compute_tax", "rename")  # on the tree after the move
+    report = world.check(lease, patch_footprint(patch_source.from_revisions(world.root, "HEAD")))
+    assert ("src/billing/rates.py::compute_tax", "claimed") in [(i.node, i.why) for i in report.inside]
+    assert not [f for f in report.findings if "compute_tax" in f.message]
+

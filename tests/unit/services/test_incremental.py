@@ -190,6 +190,19 @@ def test_a_changed_extractor_drops_what_it_produced(shop: Path, monkeypatch: pyt
     assert (report.extracted, report.reused, report.relinked) == (report.files, 0, -1)
 
 
+def test_a_changed_linker_links_everything_again_from_the_stored_facts(shop: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from semlease.services import indexer
+
+    before = snapshot(str(shop / ".git" / "semlease" / "index.db"))
+    real = indexer.linker_fingerprint
+    monkeypatch.setattr(indexer, "linker_fingerprint", lambda language: real(language) + "-changed")
+    report = build_index(shop, workers=1, with_counts=False)
+    assert (report.extracted, report.reused, report.relinked) == (0, report.files, -1)
+    assert snapshot(report.index_path) == before
+    assert build_index(shop, workers=1, with_counts=False).up_to_date  # and once only
+
+
 def test_a_known_file_that_turns_binary_is_skipped_on_refresh(shop: Path) -> None:
     (shop / "src/shop/pricing.py").write_bytes(b"\x00\x01 not python any more")
     report = build_index(shop, workers=1)

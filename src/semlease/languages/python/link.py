@@ -951,7 +951,10 @@ class PythonLinker:
             return found[0] if found else None
 
         def autouse_for(path: str) -> list[str]:
-            return [name for f in reversed(chain(path)) for name in tables.autouse(f)]
+            files = chain(path)
+            names = [name for f in reversed(files) for name in tables.autouse(f)]
+            # autouse fixtures of the plugins named along the way apply as the plugins' other fixtures do
+            return names + [name for f in files for plugin in tables.plugins(f) for name in tables.autouse(plugin)]
 
         # the plugins a target names that are not in the repository
         for path, fs in self._each_target():

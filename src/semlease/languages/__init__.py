@@ -28,6 +28,7 @@ class LanguageSupport:
     interface_digest: str  # "module:function": FileFacts -> digest of what other files' linking reads
     interface_names: str  # "module:function": FileFacts -> the names the file offers others
     layout: str  # "module:function": the language's files -> what their module names are counted from
+    added_reads: str  # "module:function": (path, the language's files) -> the reads an added file answers
     # Files that change what the extractor produces; their content is part of the cache key.
     query_files: tuple[str, ...] = ()
 
@@ -64,6 +65,10 @@ class LanguageSupport:
         """Compared before and after files are added or removed: equal, the others keep their names."""
         return _load(self.layout)(files)
 
+    def reads_answered_by(self, path: str, files: Iterable[str]) -> set[str]:
+        """The link dependencies of other files that a file added at ``path`` can change the answer to."""
+        return _load(self.added_reads)(path, files)
+
 
 PYTHON = LanguageSupport(
     name="python",
@@ -77,6 +82,7 @@ PYTHON = LanguageSupport(
     interface_digest="semlease.languages.python.link:interface_digest",
     interface_names="semlease.languages.python.link:interface_names",
     layout="semlease.languages.python.link:layout",
+    added_reads="semlease.languages.python.link:module_reads",
     query_files=("tags.scm", "locals.scm"),
 )
 

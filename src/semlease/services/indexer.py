@@ -401,20 +401,33 @@ def relink(store: IndexStore, changed: list[ExtractedFile], removed: Iterable[st
     files (linking everything is then cheaper)."""
     fresh = {e.state.path: e.facts() for e in changed}
     gone = set(removed)
-    by_language = {p: name for p, name in store.languages().items() if p not in gone}
+    stored_languages = store.languages()
+    by_language = {p: name for p, name in stored_languages.items() if p not in gone}
     by_language.update({e.state.path: e.state.language for e in changed})
     old_interfaces = store.interfaces(fresh)
     targets = set(fresh)
     widened = [e for e in changed if e.interface != old_interfaces.get(e.state.path)]
     if gone:
-        targets |= store.dependents(gone) - gone
+        answered = set(gone)  # what read a removed file, by path or by a module name it bore
+        for path in gone:
+            language = languages.language_for(path)
+            if language is not None:
+                before = [p for p, name in stored_languages.items() if name == language.name]
+                answered |= language.reads_answered_by(path, before)
+        targets |= store.dependents(answered) - gone
         for path in gone:
             if posixpath.basename(path) == "conftest.py":
                 folder = posixpath.dirname(path)
                 targets |= {p for p in by_language if not folder or p.startswith(folder + "/")}
     if widened:
         paths = {e.state.path for e in widened}
-        targets |= store.dependents(paths) - gone
+        answered = set(paths)
+        for e in changed:
+            if e.state.path not in old_interfaces:  # added: what looked for it, by path or module name
+                language = languages.by_name(e.state.language)
+                mine = [p for p, name in by_language.items() if name == language.name]
+                answered |= language.reads_answered_by(e.state.path, mine)
+        targets |= store.dependents(answered) - gone
         for path in paths:
             if posixpath.basename(path) == "conftest.py":
                 folder = posixpath.dirname(path)

@@ -143,6 +143,23 @@ def test_an_added_module_can_shadow_one_from_outside_the_repository(shop: Path) 
     assert assert_same_as_a_rebuild(shop) > 1
 
 
+def test_a_module_added_under_a_deeper_import_root_displaces_one_of_its_name(shop: Path) -> None:
+    # `import util` means ./util.py until src/util.py (src is searched first) is added: no folder is made,
+    # so only the new file and the one that imports the name are linked again.
+    write_files(shop, {"util.py": "def helper():\n    return 1\n"})
+    edit(shop, "src/shop/orders.py", "def place_order(", "def helped():\n    return util.helper()\n\n\n"
+                                                         "def place_order(")
+    edit(shop, "src/shop/orders.py", "from . import pricing", "from . import pricing\nimport util")
+    assert_same_as_a_rebuild(shop)
+    write_files(shop, {"src/util.py": "def helper():\n    return 2\n"})
+    assert assert_same_as_a_rebuild(shop) == 2
+    with IndexStore.open(Path(build_index(shop, workers=1, with_counts=False).index_path)) as store:
+        calls = {(e.src, e.dst) for e in store.graph().out_edges("src/shop/orders.py::helped")}
+    assert calls == {("src/shop/orders.py::helped", "src/util.py::helper")}
+    (shop / "src/util.py").unlink()
+    assert assert_same_as_a_rebuild(shop) == 1  # orders.py: the name means ./util.py again
+
+
 def test_an_added_test_module_is_linked_alone(shop: Path) -> None:
     write_files(shop, {"tests/test_more.py": "from billing import compute_tax\n\n\ndef test_more(order):\n"
                                              "    assert compute_tax(order)\n"})

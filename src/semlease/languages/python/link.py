@@ -73,6 +73,8 @@ def interface_names(facts: FileFacts) -> set[str]:
     names |= {d.fixture.name for d in facts.definitions if d.fixture}
     names |= {i.bound_name for i in facts.imports if not i.scope and i.bound_name}
     names |= set(facts.dunder_all or ())
+    if posixpath.basename(facts.path) == "__init__.py":  # the submodules it imports (see _submodule_bound)
+        names |= {i.module.partition(".")[0] for i in facts.imports if not i.scope and i.level == 1 and i.module}
     return names
 
 
@@ -105,6 +107,24 @@ def _import_roots(files: Iterable[str], dirs: set[str], package_dirs: set[str]) 
             if not any(a in package_dirs for a in _ancestors(d)):
                 roots.add(d)
     return roots
+
+
+MODULE_READ = "?"  # a link dependency on a module name looked up (`?billing.invoice`), not on a file
+
+
+def module_reads(path: str, files: Iterable[str]) -> set[str]:
+    """What a file added at ``path`` answers for the files that looked for it: its path, and each module
+    name it has (one per import root holding it), as the linker records those lookups."""
+    found = {path}
+    if not path.endswith(".py") or posixpath.basename(path) == "__init__.py":
+        return found  # an __init__.py added changes the layout: everything is linked again
+    for root in _import_roots([f for f in files if f.endswith(".py")], set(), set()):
+        prefix = root + "/" if root else ""
+        if path.startswith(prefix):
+            name = path[len(prefix):-3].replace("/", ".")
+            if all(part.isidentifier() for part in name.split(".")):
+                found.add(MODULE_READ + name)
+    return found
 
 
 def layout(files: Iterable[str]) -> tuple:
@@ -184,6 +204,36 @@ class _Reads:
         return found
 
 
+class _Cycles:
+    """Which answers may be cached. Inside a lookup cycle (`from .a import *` in b and `from .b import *`
+    in a) an answer found while one of its lookups met a key still being computed further out depends on
+    where the cycle was entered: caching it would make what a file links to, and what it reads, depend on
+    which file was linked first. Such answers are computed again when asked again; the outermost key of
+    the cycle, which met only itself, is cached."""
+
+    def __init__(self) -> None:
+        self.depth: dict[object, int] = {}  # key being computed -> its place on the stack
+        self.low: list[int] = []  # per frame: the lowest stack place its lookups met
+
+    def reached(self, ident: object) -> None:
+        """A lookup met ``ident`` in the cache: an answer, or (while it is computed) its placeholder."""
+        place = self.depth.get(ident)
+        if place is not None and self.low:
+            self.low[-1] = min(self.low[-1], place)
+
+    def enter(self, ident: object) -> None:
+        self.depth[ident] = len(self.low)
+        self.low.append(len(self.low))
+
+    def leave(self, ident: object) -> bool:
+        """Done computing ``ident``: may its answer be cached?"""
+        place, low = self.depth.pop(ident), self.low.pop()
+        if low < place:
+            self.low[-1] = min(self.low[-1], low)
+            return False
+        return True
+
+
 class _Scopes:
     """Each file's lookup tables, built when first asked for (a relink reads a handful of files), every
     access noted as a read."""
@@ -223,10 +273,12 @@ class PythonLinker:
         self._target_set = set(self.targets)
         self.base = base
         self.reads = _Reads()
+        self.cycles = _Cycles()
         self.file_reads: dict[str, set[str]] = {}  # target -> files its linking read
-        self.roots: list[str] = []
         self.dirs: set[str] = set()
         self.package_dirs: set[str] = set()
+        self.roots: set[str] = set()
+        self.first_root = ""  # the import root whose modules no other root's can displace
         self.modmap: dict[str, str] = {}  # dotted module name -> file path or folder
         self.module_names: dict[str, list[str]] = {}  # file path or folder -> its dotted names
         self.scopes = _Scopes(self)
@@ -235,7 +287,6 @@ class PythonLinker:
         self._bases_cache: dict[str, tuple[list[str], frozenset[str]]] = {}
         # (path, scope, name) -> (class node id, how it was stated) of a typed name, None when unknown
         self._type_cache: dict[tuple[str, str, str], tuple[tuple[str, str] | None, frozenset[str]]] = {}
-        self._typing: set[tuple[str, str, str]] = set()  # being resolved (guards `a = b.f(); b = a.g()`)
         self._attribute_cache: dict[tuple[str, str], tuple[tuple[str, str] | None, frozenset[str]]] = {}
 
     # ---------------------------------------------------------------- driver
@@ -278,26 +329,36 @@ class PythonLinker:
     def _cached(self, cache: dict, key: object, compute: Callable[[], object], placeholder: object = _MISSING):
         """``compute()`` once per key; a hit replays the reads the first computation made. ``placeholder``
         is the answer while the key is being computed (a guard against cycles)."""
+        ident = (id(cache), key)
         hit = cache.get(key, _MISSING)
         if hit is not _MISSING:
+            self.cycles.reached(ident)
             self.reads.replay(hit[1])
             return hit[0]
         if placeholder is not _MISSING:
             cache[key] = (placeholder, frozenset())
+        self.cycles.enter(ident)
         self.reads.begin()
         try:
             value = compute()
         finally:
             deps = self.reads.end()
-        cache[key] = (value, deps)
+            cacheable = self.cycles.leave(ident)
+        if cacheable:
+            cache[key] = (value, deps)
+        else:
+            cache.pop(key, None)  # the placeholder
         return value
 
     # ---------------------------------------------------------------- modules
     def _build_module_map(self) -> None:
-        roots = self.roots = sorted(_import_roots(self.files, self.dirs, self.package_dirs))
+        roots = _import_roots(self.files, self.dirs, self.package_dirs)
         # Deeper roots first so that `billing.invoice` prefers src/billing/invoice.py over a stray
         # top-level billing/ folder only when both exist; every name is still recorded.
-        for root in sorted(roots, key=lambda r: (-r.count("/") - (1 if r else 0), r)):
+        self.roots = roots
+        ordered = sorted(roots, key=lambda r: (-r.count("/") - (1 if r else 0), r))
+        self.first_root = ordered[0] + "/" if ordered[0] else ""
+        for root in ordered:
             prefix = root + "/" if root else ""
             for key in list(self.files) + list(self.dirs):
                 if not key.startswith(prefix) or key == root:
@@ -325,13 +386,14 @@ class PythonLinker:
         return self._init_file(key)
 
     def _find_absolute(self, module: str, importer: str) -> str | None:
-        # Every file that could bear this name is a read, present or not: a module added under some root
-        # can change what the name means (a read of an absent file is what relinks this one then).
-        rel = module.replace(".", "/") + ".py"
-        frame = self.reads.frames[-1]
-        for root in self.roots:
-            frame.add(f"{root}/{rel}" if root else rel)
+        # A module file under the first root can only be displaced by a change of layout (which links
+        # everything): the file is the read. Otherwise the name is, found or not: a file added under any
+        # root can change what it means (module_reads is how an added file finds who looked for it).
         key = self.modmap.get(module)
+        if key is not None and key.startswith(self.first_root) and key in self.files:
+            self.reads.frames[-1].add(key)
+            return key
+        self.reads.frames[-1].add(MODULE_READ + module)
         if key is not None:
             return key
         # A script (or a pytest test module outside any package) imports its siblings: sys.path[0]
@@ -339,13 +401,15 @@ class PythonLinker:
         base = posixpath.dirname(importer)
         while base and base in self.package_dirs:
             base = posixpath.dirname(base)
+        if base in self.roots:
+            return None  # the module map holds every name under an import root (and the name is read)
         return self._key_at(base, module.replace(".", "/"))
 
     def _key_at(self, base: str, rel: str) -> str | None:
         target = f"{base}/{rel}" if base else rel
         if not rel:
             return base if base in self.dirs or not base else None
-        self.reads.frames[-1].add(target + ".py")  # present or not (see _find_absolute)
+        self.reads.frames[-1].add(target + ".py")  # present or not: a file added there answers it
         if target + ".py" in self.files:
             return target + ".py"
         if target in self.dirs:
@@ -470,20 +534,9 @@ class PythonLinker:
     def _export(self, path: str, name: str, seen: frozenset[tuple[str, str]] = frozenset()) -> Value | None:
         """What `name` means as an attribute of the module in file `path`."""
         key = (path, name)
-        hit = self._export_cache.get(key)
-        if hit is not None:
-            self.reads.replay(hit[1])
-            return hit[0]
-        if key in seen:
-            return None
-        seen = seen | {key}
-        self.reads.begin()
-        try:
-            result = self._export_uncached(path, name, seen)
-        finally:
-            deps = self.reads.end()
-        self._export_cache[key] = (result, deps)
-        return result
+        # None while being computed: a cycle of imports (or star imports) ends there
+        return self._cached(self._export_cache, key, lambda: self._export_uncached(path, name, seen | {key}),
+                            placeholder=None)
 
     def _export_uncached(self, path: str, name: str, seen: frozenset[tuple[str, str]]) -> Value | None:
         scope = self.scopes.get(path)
@@ -506,7 +559,18 @@ class PythonLinker:
                     result = self._attr((_MOD, mod), name, seen)
                     if result is not None:
                         break
+            if result is None and posixpath.basename(path) == "__init__.py":
+                result = self._submodule_bound(path, scope, name)
         return result
+
+    def _submodule_bound(self, path: str, scope: _FileScope, name: str) -> Value | None:
+        """Importing a submodule binds it in its package: in a package's ``__init__.py``,
+        `from .invoice import *` (or `from .invoice import x`) makes `invoice` a name of the package."""
+        for imp in scope.facts.imports:
+            if not imp.scope and imp.level == 1 and imp.module.partition(".")[0] == name:
+                sub = self._key_at(posixpath.dirname(path), name)
+                return (_MOD, sub) if sub is not None else None
+        return None
 
     def _star_exports(self, mod: str, name: str) -> bool:
         """Does `from mod import *` bind `name`? `__all__` decides when present, else public names."""
@@ -656,34 +720,23 @@ class PythonLinker:
 
     def _stated_type(self, path: str, scope: str, name: str) -> tuple[str, str] | None:
         """(class node id, how it is stated) for a name whose bindings in `scope` all give one class."""
-        key = (path, scope, name)
-        hit = self._type_cache.get(key)
-        if hit is not None:
-            self.reads.replay(hit[1])
-            return hit[0]
-        if key in self._typing:
-            return None
         bindings = self.scopes[path].bindings.get((scope, name))
         if not bindings:
             return None
-        self._typing.add(key)
-        self.reads.begin()
-        try:
+
+        def compute() -> tuple[str, str] | None:
             classes: set[str] = set()
             via = ""
             for b in bindings:
                 found = self._binding_class(path, b)
                 if found is None:
-                    classes.clear()
-                    break
+                    return None
                 classes.add(found[0])
                 via = via or found[1]
-            result = (classes.pop(), via) if len(classes) == 1 else None
-        finally:
-            self._typing.discard(key)
-            deps = self.reads.end()
-        self._type_cache[key] = (result, deps)
-        return result
+            return (classes.pop(), via) if len(classes) == 1 else None
+
+        # None while being resolved: guards `a = b.f(); b = a.g()`
+        return self._cached(self._type_cache, (path, scope, name), compute, placeholder=None)
 
     def _binding_class(self, path: str, b: Binding) -> tuple[str, str] | None:
         chain = b.type_chain

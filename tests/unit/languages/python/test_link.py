@@ -573,3 +573,57 @@ def test_import_roots_put_the_src_layout_first_and_the_top_last() -> None:
     files = ["src/pkg/__init__.py", "src/pkg/a.py", "examples/complex/demo/__init__.py",
              "examples/complex/demo/x.py", "tests/test_a.py", "setup.py"]
     assert import_roots(files) == ["src", "examples/complex", ""]
+
+
+def test_an_answer_found_inside_an_import_cycle_is_not_kept_for_other_askers() -> None:
+    # a_user.py is linked first: looking up `coro` in pkg/base.py asks pkg/__init__.py, whose star import
+    # of base is still being looked up, so the package's answer there is "not found". Kept, it would hide
+    # the package's own `coro` (its star import of base binds it) from the package's `__all__`.
+    g = build("""
+# --- path: a_user.py ---
+from pkg.base import coro
+
+def go():
+    return coro.thing()
+# --- path: pkg/__init__.py ---
+from .base import *
+__all__ = coro.__all__
+# --- path: pkg/base.py ---
+from . import coro
+
+class Base:
+    pass
+# --- path: pkg/coro.py ---
+__all__ = ("thing",)
+
+def thing():
+    return 1
+""")
+    assert edges(g, G.REFERENCES) == {("pkg/__init__.py::__all__", "pkg/coro.py::__all__")}
+    assert ("a_user.py::go", "pkg/coro.py::thing") in edges(g, G.CALLS)
+
+
+def test_a_submodule_imported_in_a_package_is_a_name_of_the_package() -> None:
+    g = build("""
+# --- path: pkg/__init__.py ---
+from .events import *
+from .tasks import run
+from . import streams
+__all__ = events.__all__ + tasks.__all__ + streams.__all__ + missing.__all__
+# --- path: pkg/events.py ---
+__all__ = ("Loop",)
+
+class Loop:
+    pass
+# --- path: pkg/tasks.py ---
+__all__ = ("run",)
+
+def run():
+    return 1
+# --- path: pkg/streams.py ---
+__all__ = ()
+# --- path: pkg/missing.py ---
+__all__ = ()
+""")
+    assert edges(g, G.REFERENCES) == {("pkg/__init__.py::__all__", f"pkg/{m}.py::__all__")
+                                      for m in ("events", "tasks", "streams")}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .expected import F_API_DB, F_DB
@@ -82,3 +84,13 @@ def test_bad_depth_is_a_usage_error_without_traceback(shop):
     result = shop.run("radius", "export create_invoice", "--depth", "many")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [("--debug", "resolve", "export create_invoce", "--json"),
+                                  ("resolve", "export create_invoce", "--json", "--debug")])
+def test_debug_adds_the_traceback_and_changes_nothing_else(shop, args):
+    result = shop.run(*args)
+    assert result.returncode == 2
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("semlease: error: nothing matches 'export create_invoce'")
+    assert json.loads(result.stdout)["exit_code"] == 2

@@ -107,6 +107,11 @@ def test_renew_release_leases_and_show(lease) -> None:
     assert lease("leases").stdout == "no active leases\n"
     everything = _json(lease("leases", "--all", "--json"))
     assert [(x["id"], x["state"]) for x in everything["leases"]] == [("L1", "released")]
+    history = lease("leases", "--all").stdout.splitlines()
+    assert history[0].split() == ["ID", "STATE", "OWNER", "MODE", "TOKEN", "EXPIRES", "ENDED", "REGION"]
+    ended = everything["leases"][0]
+    assert history[1].split() == ["L1", "released", "agent-a", "implement", "1", ended["expires_at"],
+                                  ended["ended_at"], "export", "compute_tax"]
 
     shown = _json(lease("show", "L1", "--json"))
     assert [e["kind"] for e in shown["history"]] == ["requested", "granted", "renewed", "released"]

@@ -232,6 +232,8 @@ def test_admit_exit_codes_reject_and_rebase(agents: Agents) -> None:
         (b"", "the diff on standard input is empty: nothing to check"),
         (b"\x00\x01binary", "the diff on standard input is binary data, not a unified diff"),
         (b"hello\n", "the diff on standard input holds no file changes (it starts with 'hello')"),
+        (b"GIT binary patch\nliteral 0\nHcmV?d00001\n",
+         "the diff on standard input is not a valid unified diff: Unexpected binary patch marker: GIT binary patch"),
         (b"--- a/src/billing/invoice.py\n+++ b/src/billing/invoice.py\n@@ -1,3 +1,3 @@\n x\n",
          "the diff on standard input is not a valid unified diff: the hunk at line 3 is shorter than its header"),
         (b"diff --git a/src/billing/invoice.py b/src/billing/invoice.py\n--- a/src/billing/invoice.py\n"
@@ -245,7 +247,7 @@ def test_bad_diffs_are_one_line_and_record_nothing(agents: Agents, data: bytes, 
     lease = acquire(agents, "export create_invoice", "agent-a", "implement")
     result = agents.run("admit", "--lease", "L1", "--token", str(lease["token"]), "--diff", "-", stdin=data)
     assert result.returncode == 2, result.stderr
-    lines = result.stderr.decode().strip().splitlines()
+    lines = result.stderr.decode().splitlines()  # a blank line after the message counts as a second
     assert len(lines) == 1 and lines[0].startswith(f"semlease: error: {message}"), lines
     assert agents.admissions() == []
 

@@ -100,6 +100,15 @@ class Config(BaseModel):
     admission: AdmissionConfig = Field(default_factory=AdmissionConfig)
     source: str | None = None  # the file it was read from, for messages
 
+    @field_validator("default_ttl")
+    @classmethod
+    def _ttl_is_a_duration(cls, ttl: str) -> str:
+        try:
+            parse_duration(ttl, "the value")
+        except SemleaseError as error:
+            raise ValueError(str(error)) from None
+        return ttl
+
     @field_validator("regions")
     @classmethod
     def _regions_are_region_lists(cls, regions: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -329,14 +330,14 @@ def leases(show_all: Annotated[bool, typer.Option("--all", help="Include ended l
     if not found:
         print("no leases" if show_all else "no active leases")
         return
-    print(f"{'ID':<6} {'STATE':<10} {'OWNER':<16} {'MODE':<9} {'TOKEN':>5}  {'EXPIRES':<24} REGION")
+    ended_column = f"{'ENDED':<24} " if show_all else ""  # with --all: when each lease ended, beside its expiry
+    print(f"{'ID':<6} {'STATE':<10} {'OWNER':<16} {'MODE':<9} {'TOKEN':>5}  {'EXPIRES':<24} {ended_column}REGION")
     for lease in found:
         token = str(lease.token) if lease.token is not None else "-"
-        when = L.iso(lease.expires_at) if lease.state == L.ACTIVE else (L.iso(lease.ended_at) or "-")
-        if lease.state == L.WAITING:
-            when = "-"
-        line = (f"{lease.label:<6} {lease.state:<10} {lease.owner:<16} {lease.mode:<9} {token:>5}  {when:<24} "
-                f"{lease.region}")
+        expires = "-" if lease.state == L.WAITING else L.iso(lease.expires_at) or "-"  # a request has no term yet
+        ended = f"{L.iso(lease.ended_at) or '-':<24} " if show_all else ""
+        line = (f"{lease.label:<6} {lease.state:<10} {lease.owner:<16} {lease.mode:<9} {token:>5}  {expires:<24} "
+                f"{ended}{lease.region}")
         if lease.id in waits:
             line += "  (waiting for " + ", ".join(
                 f"{L.lease_label(o.lease_id)} {o.owner}" for o in waits[lease.id]) + ")"
@@ -666,8 +667,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=args, prog_name="semlease", standalone_mode=False)
     except SemleaseError as exc:
-        if _DEBUG:
-            raise
+        _traceback_if_debug()
         _fail(str(exc), exc.exit_code, wants_json, exc.candidates)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -676,15 +676,12 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _quiet_broken_pipe()
     except Exception as exc:  # usage errors from the argument parser, and anything unexpected
+        _traceback_if_debug()
         # typer raises click's ClickException (vendored inside typer since 0.2x): duck-type it
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            if _DEBUG:
-                raise
             _fail(f"{exc.format_message()} (see semlease --help)", 2, wants_json)
-        if _DEBUG:
-            raise
-        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-              EXIT_INTERNAL, wants_json)
+        hint = "" if _DEBUG else " (run with --debug for the traceback)"
+        _fail(f"internal error: {type(exc).__name__}: {exc}{hint}", EXIT_INTERNAL, wants_json)
     try:
         sys.stdout.flush()  # a closed pipe shows here, not at the print that filled the buffer
     except BrokenPipeError:
@@ -695,8 +692,15 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def _traceback_if_debug() -> None:
+    """--debug adds the traceback on stderr; the exit code and the --json object stay what they are."""
+    if _DEBUG:
+        traceback.print_exc()
+
+
 def _fail(message: str, code: int, wants_json: bool, candidates: list[str] | None = None) -> None:
     """One line on stderr; with --json also one object on stdout, so an agent can read the candidates."""
+    message = " ".join(part.strip() for part in str(message).splitlines() if part.strip())  # a library's may not be
     print(f"semlease: error: {message}", file=sys.stderr)
     if wants_json:
         _print_json({"error": message, "exit_code": code, "candidates": candidates or []})

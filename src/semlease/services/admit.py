@@ -23,6 +23,7 @@ one write transaction, so two admissions racing on one symbol are decided one af
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -256,6 +257,9 @@ def _few(nodes: Sequence[str] | set[str], limit: int = 3) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- tests
+_PASSED = re.compile(r"\b[1-9]\d* (?:passed|xpassed)\b")
+
+
 class TestEvidence(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -272,9 +276,18 @@ class TestEvidence(BaseModel):
         summary = self.run.get("summary")
         selected = f"{count} selected test{'s' if count != 1 else ''}"
         uncollected = self.run.get("not_collected") or []
+        said = "in modules skipped at import" if self.run.get("set_aside") else "not collected"
+        if passed and uncollected and len(set(uncollected)) >= count:
+            # every selected test was set aside: nothing failed, and nothing was shown to pass either
+            return Evidence(key=TESTS, ok=False, source="run",
+                            value=f"{selected}: none ran ({len(uncollected)} {said})",
+                            detail={"selection": self.selection.model_dump(), "run": self.run})
         if uncollected:  # set aside: their modules skipped themselves at import (an optional dependency missing)
-            said = "in modules skipped at import" if self.run.get("set_aside") else "not collected"
             summary = ", ".join(filter(None, [summary, f"{len(uncollected)} {said}"]))
+        if passed and summary is not None and not _PASSED.search(summary):
+            # pytest exits 0 when every test it ran was skipped: that is no evidence that they pass
+            return Evidence(key=TESTS, ok=False, source="run", value=f"{selected}: none passed ({summary})",
+                            detail={"selection": self.selection.model_dump(), "run": self.run})
         if passed:
             value = f"{selected}: {summary or 'passed'}"
         elif code is None:

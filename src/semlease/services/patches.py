@@ -11,6 +11,7 @@ compares its contract before and after.
 
 from __future__ import annotations
 
+import heapq
 import textwrap
 from collections import defaultdict
 from collections.abc import Callable
@@ -39,6 +40,8 @@ class _Version:
     _facts: FileFacts | None = None
     _shapes: FileShapes | None = None
     _defs: dict[str, list[Definition]] | None = None
+    _lines: list[str] | None = None
+    _members: dict[str, list[str]] | None = None
 
     @property
     def facts(self) -> FileFacts:
@@ -78,7 +81,19 @@ class _Version:
         return tuple(found)
 
     def lines(self) -> list[str]:
-        return (self.data or b"").decode("utf-8", "surrogateescape").splitlines()
+        if self._lines is None:
+            self._lines = (self.data or b"").decode("utf-8", "surrogateescape").splitlines()
+        return self._lines
+
+    def members(self, qualname: str) -> list[str]:
+        """The definitions nested in one (`Invoice.total` in `Invoice`), at any depth."""
+        if self._members is None:
+            self._members = defaultdict(list)
+            for q in self.defs:
+                parts = q.split(".")
+                for i in range(1, len(parts)):
+                    self._members[".".join(parts[:i])].append(q)
+        return self._members.get(qualname, [])
 
     def digest(self, qualname: str | None = None) -> str | None:
         """Of one definition's text (every span of its name), or of the whole file."""
@@ -90,11 +105,28 @@ class _Version:
         return text_digest(self.lines(), [(d.span.start_line, d.span.end_line) for d in defs])
 
     def owners(self, lines: tuple[int, ...]) -> tuple[dict[str, list[int]], list[int]]:
-        """Each changed line's innermost definition (qualname -> lines), and the lines owned by none."""
+        """Each changed line's innermost definition (qualname -> lines), and the lines owned by none.
+        One sweep over the lines in order (a diff may add a hundred thousand of them)."""
         text = (self.data or b"").decode("utf-8", "replace").splitlines()
-        spans = sorted(((d.span.start_line, d.span.end_line, d.qualname) for d in self.facts.definitions),
-                       key=lambda s: (s[0], -s[1]))
-        starts = {start: qualname for start, _, qualname in spans}  # the innermost starting at a line wins
+        spans = sorted((d.span.start_line, -d.span.end_line, d.qualname) for d in self.facts.definitions)
+        starts: dict[int, str] = {}
+        for start, _, qualname in spans:
+            starts[start] = qualname  # the innermost starting at a line wins (sorted outer first)
+        # the first line at or below each line that is not a comment (a comment block belongs to what follows)
+        after_comments = [len(text)] * (len(text) + 1)
+        for i in range(len(text) - 1, -1, -1):
+            after_comments[i] = after_comments[i + 1] if text[i].strip().startswith("#") else i
+        holder: dict[int, str | None] = {}
+        heap: list[tuple[int, int, str]] = []  # open spans, the last-starting innermost on top
+        next_span = 0
+        for line in sorted(set(lines)):
+            while next_span < len(spans) and spans[next_span][0] <= line:
+                start, negative_end, qualname = spans[next_span]
+                heapq.heappush(heap, (-start, -negative_end, qualname))
+                next_span += 1
+            while heap and heap[0][1] < line:
+                heapq.heappop(heap)  # ended above this line, and so above every later one
+            holder[line] = heap[0][2] if heap else None
         owned: dict[str, list[int]] = defaultdict(list)
         loose: list[int] = []
         for line in lines:
@@ -103,16 +135,9 @@ class _Version:
                 continue  # a blank line changes no definition
             owner = None
             if content.startswith("#"):  # a comment block directly above a definition is its own
-                below = line
-                while below < len(text) and text[below].strip().startswith("#"):
-                    below += 1
-                owner = starts.get(below + 1)
+                owner = starts.get(after_comments[line - 1] + 1)
             if owner is None:
-                for start, end, qualname in spans:  # the innermost holder is the last one starting before
-                    if start > line:
-                        break
-                    if end >= line:
-                        owner = qualname
+                owner = holder[line]
             if owner is not None:
                 owned[owner].append(line)
             else:
@@ -169,9 +194,9 @@ def _file(versions: FileVersions, languages: Callable[[str], LanguageSupport | N
         touched |= set(old.defs)
     for qualname in list(touched):  # members of a definition that comes or goes come and go with it
         if old and new and qualname in old.defs and qualname not in new.defs:
-            touched |= {q for q in old.defs if q.startswith(qualname + ".") and q not in new.defs}
+            touched |= {q for q in old.members(qualname) if q not in new.defs}
         if old and new and qualname in new.defs and qualname not in old.defs:
-            touched |= {q for q in new.defs if q.startswith(qualname + ".") and q not in old.defs}
+            touched |= {q for q in new.members(qualname) if q not in old.defs}
     symbols = []
     for qualname in sorted(touched):
         in_old = old is not None and qualname in old.defs

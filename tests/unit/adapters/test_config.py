@@ -52,6 +52,8 @@ def test_semlease_toml_wins_over_pyproject(tmp_path: Path) -> None:
          "regions: behaviour 'nested': a behaviour cannot contain another ('behavior other')"),
         ('[regions]\ncheckout = "export x"\n', "regions.checkout: Input should be a valid tuple"),
         ('colour = "blue"\n', "colour: Extra inputs are not permitted"),
+        ('default_ttl = "xx"\n', "default_ttl: the value 'xx' is not a duration: expected e.g. 30m, 1h30m, 90s, 2d"),
+        ('default_ttl = "0s"\n', "default_ttl: the value '0s' must be longer than zero"),
         ('[policy]\n"rely x rely" = "maybe"\n',
          "policy entry 'rely x rely' = 'maybe': expected one of compatible, risky, conflict"),
     ],

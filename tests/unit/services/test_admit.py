@@ -16,6 +16,7 @@ from semlease.adapters import git, patch_source
 from semlease.adapters.config import AdmissionConfig
 from semlease.adapters.index_store import IndexStore
 from semlease.adapters.sqlite_store import SqliteLeaseStore
+from semlease.adapters.test_runner import run_selected
 from semlease.domain.leases import Lease, choose_mode
 from semlease.domain.regions import parse_region
 from semlease.errors import SemleaseError
@@ -26,6 +27,7 @@ from semlease.services.indexer import build_index
 from semlease.services.patches import BaseView, patch_footprint
 from semlease.services.resolve import Resolver
 from semlease.services.scoping import RegionResolver
+from semlease.services.selection import Selection
 
 SHOP = Path(__file__).resolve().parents[3] / "fixtures" / "shop"
 T0 = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
@@ -363,6 +365,27 @@ def test_run_tests_selects_exactly_the_tests_of_the_patch(world: World) -> None:
                                             "tests/test_orders.py::test_checkout_marks_order_paid"]
     assert "2 passed" in evidence.run["output"]
     assert evidence.evidence().value == "2 selected tests: 2 passed"
+
+
+@pytest.mark.parametrize(("modules", "ok", "value"), [
+    (("ok", "optional"), True, "2 selected tests: 1 passed, 1 in modules skipped at import"),
+    (("optional", "optional2"), False, "2 selected tests: none ran (2 in modules skipped at import)"),
+    (("skips",), False, "1 selected test: none passed (1 skipped)"),
+])
+def test_tests_evidence_needs_a_test_that_passed(tmp_path: Path, modules: tuple[str, ...], ok: bool,
+                                                 value: str) -> None:
+    bodies = {"ok": "def test_it():\n    assert True\n",
+              "optional": 'import pytest\n\npytest.importorskip("no_such_module_xyz")\n\n\ndef test_it():\n    pass\n',
+              "optional2": 'import pytest\n\npytest.skip("not here", allow_module_level=True)\n\n\n'
+                           "def test_it():\n    pass\n",
+              "skips": 'import pytest\n\n\n@pytest.mark.skip(reason="later")\ndef test_it():\n    pass\n'}
+    (tmp_path / "tests").mkdir()
+    for name in modules:
+        (tmp_path / f"tests/test_{name}.py").write_text(bodies[name])
+    ids = [f"tests/test_{name}.py::test_it" for name in modules]
+    run = run_selected(None, ids, ids, tmp_path, 120, [tmp_path])
+    evidence = A.TestEvidence(selection=Selection(tests=tuple(ids), why={}), run=run.to_json()).evidence()
+    assert (evidence.ok, evidence.value) == (ok, value)
 
 
 def test_run_tests_on_a_diff_that_is_not_applied_uses_a_temporary_worktree(world: World) -> None:

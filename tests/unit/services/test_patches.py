@@ -363,3 +363,33 @@ def test_a_syntax_error_elsewhere_in_the_file_does_not_hide_a_definition_s_contr
     assert (symbol.id, symbol.contract_known) == ("src/billing/invoice.py::create_invoice", True)
     assert symbol.contract == (ContractDelta("parameter tax", "keyword-only 2: tax = True",
                                              "keyword-only 2: tax = False"),)
+
+
+def test_each_changed_line_goes_to_its_innermost_definition() -> None:
+    from semlease.languages import PYTHON
+    from semlease.services.patches import _Version
+
+    source = ("import os\n"                 # 1
+              "\n"                          # 2
+              "# about Invoice\n"           # 3
+              "# (two lines)\n"             # 4
+              "class Invoice:\n"            # 5
+              "    rate = 2\n"              # 6
+              "\n"                          # 7
+              "    def total(self):\n"      # 8
+              "        # inside total\n"    # 9
+              "        def inner():\n"      # 10
+              "            return 1\n"      # 11
+              "        return inner()\n"    # 12
+              "\n"                          # 13
+              "    # above tax\n"           # 14
+              "    def tax(self):\n"        # 15
+              "        return 0\n"          # 16
+              "\n"                          # 17
+              "LIMIT = 3  # end\n"          # 18
+              "# trailing comment\n")       # 19
+    version = _Version("m.py", source.encode(), PYTHON)
+    owned, loose = version.owners(tuple(range(1, 21)))
+    assert dict(owned) == {"Invoice": [3, 4, 5], "Invoice.rate": [6], "Invoice.total": [8, 12],
+                           "Invoice.total.inner": [9, 10, 11], "Invoice.tax": [14, 15, 16], "LIMIT": [18]}
+    assert loose == [1, 19]

@@ -143,6 +143,25 @@ def test_a_passing_check_writes_valid_sarif_with_no_results(agents: Agents) -> N
     assert log["runs"][0]["results"] == []
 
 
+def test_sarif_keeps_to_what_code_scanning_accepts(agents: Agents, tmp_path: Path) -> None:
+    many = 5003  # one finding each: constants added to a file the region does not hold
+    diff = tmp_path / "many.diff"
+    diff.write_text("--- a/src/shop/orders.py\n+++ b/src/shop/orders.py\n"
+                    f"@@ -1,0 +2,{many} @@\n" + "".join(f"+y{i} = 1\n" for i in range(many)))
+    result = agents.run("check", "--region", "export create_invoice", "--mode", "implement", "--diff", str(diff),
+                        "--format", "sarif", store=False)
+    assert result.returncode == 1, describe(result)
+    log = json.loads(result.stdout)
+    jsonschema.Draft4Validator(sarif_schema()).validate(log)
+    (run,) = log["runs"]
+    assert len(run["results"]) == 5000 and run["properties"]["findings"] == many
+    assert run["results"][-1]["properties"]["symbol"] == "src/shop/orders.py::y4999"
+    assert run["invocations"] == [{"executionSuccessful": True, "toolExecutionNotifications": [
+        {"level": "warning", "message": {"text": "5003 findings: the first 5000 are written, 3 left out (code "
+                                                 "scanning keeps at most 5,000 results of a run); `semlease check "
+                                                 "--format json` lists every one"}}]}]
+
+
 def test_check_a_commit_range_made_under_the_lease(agents: Agents) -> None:
     acquire(agents, "export create_invoice", "agent-a", "implement")
     base = git(agents.root, "rev-parse", "HEAD").strip()

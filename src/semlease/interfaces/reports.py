@@ -11,6 +11,9 @@ from semlease.services.check import RULES, CheckReport, Finding
 FORMATS = ("text", "json", "github", "sarif")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/semlease/"
+# GitHub code scanning keeps 5,000 results of a run and rejects a run of more than 25,000: a log past that
+# would be refused whole, so the first findings are written and the run says how many were left out.
+SARIF_MAX_RESULTS = 5000
 
 
 def subject(report: CheckReport) -> str:
@@ -98,7 +101,8 @@ def sarif(report: CheckReport, version: str) -> dict:
     rules = list(RULES)
     results = []
     first_file = report.patch.files[0].path if report.patch.files else None
-    for finding in report.findings:
+    written = report.findings[:SARIF_MAX_RESULTS]
+    for finding in written:
         path = finding.path or first_file
         locations = None
         if path:
@@ -118,8 +122,15 @@ def sarif(report: CheckReport, version: str) -> dict:
         invocations=[Invocation(execution_successful=True)],
         results=results,
         properties={"lease": report.lease, "region": report.region, "mode": report.mode, "passed": report.passed,
-                    "patch": report.patch.source})])
-    return log.model_dump(mode="json", by_alias=True, exclude_none=True)
+                    "patch": report.patch.source, "findings": len(report.findings)})])
+    dumped = log.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if len(written) < len(report.findings):
+        left = len(report.findings) - len(written)
+        dumped["runs"][0]["invocations"][0]["toolExecutionNotifications"] = [{"level": "warning", "message": {
+            "text": f"{len(report.findings)} findings: the first {len(written)} are written, {left} left out "
+                    "(code scanning keeps at most 5,000 results of a run); `semlease check --format json` lists "
+                    "every one"}}]
+    return dumped
 
 
 def sarif_failure(message: str, version: str) -> dict:

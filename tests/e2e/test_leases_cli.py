@@ -88,7 +88,7 @@ def test_renew_release_leases_and_show(lease) -> None:
     _json(lease("acquire", "export compute_tax", "--owner", "agent-a", "--intent", "round per line", "--json"))
     other = lease("renew", "L1", "--owner", "agent-b")
     assert other.returncode == 1
-    assert other.stderr == "semlease: error: cannot renew L1: it is 'agent-a''s lease, not 'agent-b''s\n"
+    assert other.stderr == "semlease: error: cannot renew L1: it is held by 'agent-a', not by 'agent-b'\n"
     renewed = _json(lease("renew", "L1", "--owner", "agent-a", "--ttl", "2h", "--json"))
     assert renewed["changed"] is True and renewed["lease"]["ttl_seconds"] == 1800.0
     assert renewed["message"] == f"renewed L1 until {renewed['lease']['expires_at']}"

@@ -355,7 +355,7 @@ def _check_intent(intent: str) -> None:
 
 def _check_holder(lease: Lease, owner: str, doing: str) -> None:
     if lease.owner != owner:  # compared exactly as given: 'Agent-A' is not 'agent-a'
-        raise Refused(f"cannot {doing} {lease.label}: it is {lease.owner!r}'s lease, not {owner!r}'s")
+        raise Refused(f"cannot {doing} {lease.label}: it is held by {lease.owner!r}, not by {owner!r}")
 
 
 def _ended(lease: Lease) -> str:

@@ -163,7 +163,7 @@ def test_renew_only_by_the_owner_and_only_while_active(coordinator, regions, clo
     a = acquire(coordinator, regions, "agent-a", "export search", ttl=timedelta(minutes=10))
     with pytest.raises(Refused) as refused:
         coordinator.renew(a.lease.id, "Agent-A")
-    assert str(refused.value) == "cannot renew L1: it is 'agent-a''s lease, not 'Agent-A''s"
+    assert str(refused.value) == "cannot renew L1: it is held by 'agent-a', not by 'Agent-A'"
     clock.advance(minutes=5)
     outcome = coordinator.renew(a.lease.id, "agent-a", timedelta(hours=1))
     assert outcome.lease.expires_at == T0 + timedelta(minutes=65)
@@ -179,7 +179,7 @@ def test_renew_only_by_the_owner_and_only_while_active(coordinator, regions, clo
 
 def test_release_is_idempotent_and_keeps_the_history(coordinator, regions, clock) -> None:
     a = acquire(coordinator, regions, "a", "export search")
-    with pytest.raises(Refused, match="cannot release L1: it is 'a''s lease, not 'b''s"):
+    with pytest.raises(Refused, match="cannot release L1: it is held by 'a', not by 'b'"):
         coordinator.release(a.lease.id, "b")
     clock.advance(minutes=1)
     first = coordinator.release(a.lease.id, "a")

@@ -143,6 +143,17 @@ def test_a_passing_check_writes_valid_sarif_with_no_results(agents: Agents) -> N
     assert log["runs"][0]["results"] == []
 
 
+def test_a_check_that_cannot_run_prints_a_sarif_failure_on_stdout(agents: Agents) -> None:
+    result = agents.run("check", "--region", "export nope", "--mode", "implement", "--base", "HEAD",
+                        "--format", "sarif", store=False)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["semlease: error: nothing matches 'export nope'"]
+    log = json.loads(result.stdout)
+    jsonschema.Draft4Validator(sarif_schema()).validate(log)
+    assert log["runs"][0]["invocations"] == [{"executionSuccessful": False, "toolExecutionNotifications": [
+        {"level": "error", "message": {"text": "nothing matches 'export nope'"}}]}]
+
+
 def test_sarif_keeps_to_what_code_scanning_accepts(agents: Agents, tmp_path: Path) -> None:
     many = 5003  # one finding each: constants added to a file the region does not hold
     diff = tmp_path / "many.diff"

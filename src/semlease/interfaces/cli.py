@@ -457,8 +457,12 @@ def check(lease_id: Annotated[Optional[str], typer.Option("--lease", metavar="LE
             raise SemleaseError("--mode goes with --region; a lease has its own mode")
         report = _check_report(repo, store, lease_id, region, mode, diff, base, head)
     except SemleaseError as error:
-        if format_ == "sarif" and output not in (None, "-"):  # CI uploads the file whatever happened
-            _write(output, json.dumps(reports.sarif_failure(str(error), __version__), indent=2))
+        if format_ == "sarif":  # CI uploads the log whatever happened, from the file or from stdout
+            failure = json.dumps(reports.sarif_failure(str(error), __version__), indent=2)
+            if output in (None, "-"):
+                print(failure)
+            else:
+                _write(output, failure)
         raise
     if format_ == "json":
         content = json.dumps(report.model_dump(mode="json"), indent=2)

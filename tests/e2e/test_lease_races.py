@@ -130,3 +130,27 @@ def test_racing_from_the_command_line(shop: ShopRepo, tmp_path: Path) -> None:
             assert [o["lease_id"] for o in loser["overlaps"] if o["class"] == "conflict"] == [winner["lease"]["id"]]
         released = shop.run("release", winner["lease"]["id"], "--owner", winner["lease"]["owner"], "--store", store)
         assert released.returncode == 0, released.stderr
+
+
+def _opener(path: str, barrier, results) -> None:
+    barrier.wait()
+    try:
+        with SqliteLeaseStore(path, busy_timeout=30) as store:
+            results.put(store.schema_version())
+    except Exception as error:  # reported, so the test names it
+        results.put(f"{type(error).__name__}: {error}")
+
+
+def test_processes_creating_one_new_store_at_once_all_open_it(tmp_path: Path) -> None:
+    # Switching a new file to WAL needs it alone (SQLite says "locked" at once, without waiting), and a
+    # process reading the store's header while another creates it must see all of it or none of it.
+    for round_no in range(25):
+        path = str(tmp_path / f"leases-{round_no}.db")
+        barrier, results = _CTX.Barrier(PROCESSES), _CTX.Queue()
+        workers = [_CTX.Process(target=_opener, args=(path, barrier, results)) for _ in range(PROCESSES)]
+        for w in workers:
+            w.start()
+        got = [results.get(timeout=120) for _ in workers]
+        for w in workers:
+            w.join(timeout=60)
+        assert got == [4] * PROCESSES, f"round {round_no}: {got}"

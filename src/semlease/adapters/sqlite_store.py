@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -202,7 +203,7 @@ class SqliteLeaseStore(LeaseStore):
             raise StoreError(f"cannot open the lease store {self.path}: {error}") from error
         try:
             db.execute("PRAGMA foreign_keys = ON")
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._use_wal(db)
             if mode.lower() != "wal":
                 raise StoreError(f"lease store {self.path}: cannot use write-ahead logging ({mode})")
             db.execute("PRAGMA synchronous = FULL")
@@ -211,12 +212,34 @@ class SqliteLeaseStore(LeaseStore):
             raise self._translate(error, "open") from error
         return db
 
+    def _use_wal(self, db: sqlite3.Connection) -> str:
+        """Switch the file to write-ahead logging (it stays so). The switch needs the file to itself, and
+        SQLite answers "locked" at once, without waiting, when processes opening a new store meet there:
+        so it is tried again until the busy timeout runs out."""
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+                if mode.lower() == "wal":
+                    return mode
+                return db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+
     def _migrate(self, target: int) -> None:
         db = self._db
-        try:
-            app_id = db.execute("PRAGMA application_id").fetchone()[0]
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        try:  # one snapshot: another process may be creating the store right now
+            db.execute("BEGIN")
+            try:
+                has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+                app_id = db.execute("PRAGMA application_id").fetchone()[0]
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+            finally:
+                db.execute("COMMIT")
         except sqlite3.DatabaseError as error:
             raise self._translate(error, "read") from error
         if has_tables and app_id != APPLICATION_ID:

@@ -56,11 +56,7 @@ class AdmissionConfig(BaseModel):
     @field_validator("test_timeout")
     @classmethod
     def _a_duration(cls, value: str) -> str:
-        try:
-            parse_duration(value, "test_timeout")
-        except SemleaseError as error:
-            raise ValueError(str(error)) from None
-        return value
+        return _duration(value, "test_timeout")
 
     @field_validator("late_work")
     @classmethod
@@ -103,11 +99,7 @@ class Config(BaseModel):
     @field_validator("default_ttl")
     @classmethod
     def _ttl_is_a_duration(cls, ttl: str) -> str:
-        try:
-            parse_duration(ttl, "the value")
-        except SemleaseError as error:
-            raise ValueError(str(error)) from None
-        return ttl
+        return _duration(ttl, "the value")
 
     @field_validator("regions")
     @classmethod
@@ -128,6 +120,15 @@ class Config(BaseModel):
 
     def policy_table(self) -> Policy:
         return Policy.from_config(self.policy)
+
+
+def _duration(value: str, what: str) -> str:
+    """A configured duration, checked as the command line checks one (a validation error otherwise)."""
+    try:
+        parse_duration(value, what)
+    except SemleaseError as error:
+        raise ValueError(str(error)) from None
+    return value
 
 
 def load_config(root: Path) -> Config:

@@ -28,7 +28,7 @@ class LanguageSupport:
     interface_digest: str  # "module:function": FileFacts -> digest of what other files' linking reads
     interface_names: str  # "module:function": FileFacts -> the names the file offers others
     layout: str  # "module:function": the language's files -> what their module names are counted from
-    added_reads: str  # "module:function": (path, the language's files) -> the reads an added file answers
+    added_reads: str  # "module:function": (paths, the language's files) -> the reads files added there answer
     # Files that change what the extractor produces; their content is part of the cache key.
     query_files: tuple[str, ...] = ()
 
@@ -65,9 +65,10 @@ class LanguageSupport:
         """Compared before and after files are added or removed: equal, the others keep their names."""
         return _load(self.layout)(files)
 
-    def reads_answered_by(self, path: str, files: Iterable[str]) -> set[str]:
-        """The link dependencies of other files that a file added at ``path`` can change the answer to."""
-        return _load(self.added_reads)(path, files)
+    def reads_answered_by(self, paths: Iterable[str], files: Iterable[str]) -> set[str]:
+        """The link dependencies of other files that files added (or removed) at ``paths`` can change the
+        answer to."""
+        return _load(self.added_reads)(paths, files)
 
 
 PYTHON = LanguageSupport(

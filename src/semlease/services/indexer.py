@@ -386,16 +386,36 @@ _RELINK_SHARE = 4
 _RELINK_FLOOR = 200
 
 
+def _module_names(paths: Iterable[str], by_language: Mapping[str, str]) -> set[str]:
+    """The lookups files added or removed at ``paths`` answer (by language, among the files of
+    ``by_language``: path -> language)."""
+    found: set[str] = set()
+    for language in languages.LANGUAGES:
+        mine = [p for p in paths if languages.language_for(p) is language]
+        if mine:
+            found |= language.reads_answered_by(mine, [p for p, name in by_language.items()
+                                                       if name == language.name])
+    return found
+
+
+def _under_conftests(paths: Iterable[str], files: Iterable[str]) -> set[str]:
+    """Every file under a conftest.py among ``paths``: its fixtures serve them."""
+    folders = [posixpath.dirname(p) for p in paths if posixpath.basename(p) == "conftest.py"]
+    if not folders:
+        return set()
+    return {p for p in files if any(not folder or p.startswith(folder + "/") for folder in folders)}
+
+
 def relink(store: IndexStore, changed: list[ExtractedFile], removed: Iterable[str] = (), *,
            most: int | None = None) -> tuple[SymbolGraph, dict[str, set[str]], set[str]] | None:
     """Link again only what the changed, added and removed files can reach (with the module layout as it
     was: see _same_layout).
 
     A file whose interface (what other files' linking reads of it) is unchanged is relinked alone.
-    Otherwise every file whose last linking read it is relinked too (a read of a module file that was not
-    there counts: that is how an added file finds the imports it now answers), every file under it when it
-    is a conftest.py, and every file with an unresolved use naming a name it now offers. A removed file
-    relinks its readers, and every file under it when it was a conftest.py. When relinking changes the kind
+    Otherwise every file whose last linking read it is relinked too (for a file added, a lookup of a module
+    name it bears counts, found or not: that is how it finds the imports it now answers), every file under
+    it when it is a conftest.py, and every file with an unresolved use naming a name it now offers. A
+    removed file relinks its readers, and every file under it when it was a conftest.py. When relinking changes the kind
     of a node (a class found to be a unittest test case), the readers of its file follow. Returns the graph
     of the relinked files, their reads, and which files they are; None when that is more than ``most``
     files (linking everything is then cheaper)."""
@@ -407,31 +427,14 @@ def relink(store: IndexStore, changed: list[ExtractedFile], removed: Iterable[st
     old_interfaces = store.interfaces(fresh)
     targets = set(fresh)
     widened = [e for e in changed if e.interface != old_interfaces.get(e.state.path)]
-    if gone:
-        answered = set(gone)  # what read a removed file, by path or by a module name it bore
-        for path in gone:
-            language = languages.language_for(path)
-            if language is not None:
-                before = [p for p, name in stored_languages.items() if name == language.name]
-                answered |= language.reads_answered_by(path, before)
-        targets |= store.dependents(answered) - gone
-        for path in gone:
-            if posixpath.basename(path) == "conftest.py":
-                folder = posixpath.dirname(path)
-                targets |= {p for p in by_language if not folder or p.startswith(folder + "/")}
+    if gone:  # what read a removed file, by its path or by a module name it bore
+        targets |= store.dependents(set(gone) | _module_names(gone, stored_languages)) - gone
+        targets |= _under_conftests(gone, by_language)
     if widened:
         paths = {e.state.path for e in widened}
-        answered = set(paths)
-        for e in changed:
-            if e.state.path not in old_interfaces:  # added: what looked for it, by path or module name
-                language = languages.by_name(e.state.language)
-                mine = [p for p, name in by_language.items() if name == language.name]
-                answered |= language.reads_answered_by(e.state.path, mine)
-        targets |= store.dependents(answered) - gone
-        for path in paths:
-            if posixpath.basename(path) == "conftest.py":
-                folder = posixpath.dirname(path)
-                targets |= {p for p in by_language if not folder or p.startswith(folder + "/")}
+        added = [e.state.path for e in changed if e.state.path not in old_interfaces]
+        targets |= store.dependents(paths | _module_names(added, by_language)) - gone
+        targets |= _under_conftests(paths, by_language)
         old = store.load_facts(paths)
         offered: set[str] = set()
         for e in widened:

@@ -112,18 +112,21 @@ def _import_roots(files: Iterable[str], dirs: set[str], package_dirs: set[str]) 
 MODULE_READ = "?"  # a link dependency on a module name looked up (`?billing.invoice`), not on a file
 
 
-def module_reads(path: str, files: Iterable[str]) -> set[str]:
-    """What a file added at ``path`` answers for the files that looked for it: its path, and each module
-    name it has (one per import root holding it), as the linker records those lookups."""
-    found = {path}
-    if not path.endswith(".py") or posixpath.basename(path) == "__init__.py":
-        return found  # an __init__.py added changes the layout: everything is linked again
-    for root in _import_roots([f for f in files if f.endswith(".py")], set(), set()):
-        prefix = root + "/" if root else ""
-        if path.startswith(prefix):
-            name = path[len(prefix):-3].replace("/", ".")
-            if all(part.isidentifier() for part in name.split(".")):
-                found.add(MODULE_READ + name)
+def module_reads(paths: Iterable[str], files: Iterable[str]) -> set[str]:
+    """What files added (or removed) at ``paths`` answer for the files that looked for them: their paths,
+    and each module name they bear (one per import root holding them), as the linker records lookups."""
+    found = set(paths)
+    modules = [p for p in found if p.endswith(".py") and posixpath.basename(p) != "__init__.py"]
+    if not modules:  # an __init__.py added or removed changes the layout: everything is linked again
+        return found
+    roots = _import_roots([f for f in files if f.endswith(".py")], set(), set())
+    for path in modules:
+        for root in roots:
+            prefix = root + "/" if root else ""
+            if path.startswith(prefix):
+                name = path[len(prefix):-3].replace("/", ".")
+                if all(part.isidentifier() for part in name.split(".")):
+                    found.add(MODULE_READ + name)
     return found
 
 
